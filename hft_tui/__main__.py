@@ -1,0 +1,3 @@
+from hft_tui.cli import main
+
+raise SystemExit(main())
