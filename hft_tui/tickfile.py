@@ -183,11 +183,9 @@ class TickReader:
                 pos = end
                 released = self._release(released, pos)
                 continue
-            # A damaged chunk: find where good data resumes, if anywhere.
-            if status == "bad_crc" and (end == self._size or self._check_chunk(end)[0] == "ok"):
-                nxt = end if end < self._size else None
-            else:
-                nxt = self._resync(pos + CHUNK_HEADER_SIZE)
+            # A damaged chunk: scan for the next good one rather than trust its
+            # count (a flipped count bit would otherwise skip good chunks too).
+            nxt = self._resync(pos + CHUNK_HEADER_SIZE)
             if nxt is None:
                 what = "truncated" if status == "short" else "corrupt"
                 self.warnings.append(
