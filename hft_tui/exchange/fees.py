@@ -25,14 +25,14 @@ from hft_tui.exchange.layout import (
 )
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def fill_fee(px, qty, liquidity, maker_bps, taker_bps, mult):
     """Fee of one fill in the quote currency (negative: a rebate)."""
     bps = maker_bps if liquidity == MAKER else taker_bps
     return float(px) * float(qty) * mult * bps * 1e-4
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def book_fee(fl, sym, px, qty, liquidity):
     """Add one fill to the symbol's totals; return its fee."""
     base = F_SYM0 + FS_NF * sym

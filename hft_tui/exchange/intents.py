@@ -50,7 +50,7 @@ from hft_tui.exchange.layout import (
 from hft_tui.exchange.orders import emit, find, take_slot
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _queue(v, kind, oid, sym, side, px, qty, now):
     """Append an action; False if the ring is full."""
     tail = v.ctl[C_ATAIL]
@@ -69,7 +69,7 @@ def _queue(v, kind, oid, sym, side, px, qty, now):
     return True
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _room(v):
     return v.ctl[C_ATAIL] - v.ctl[C_AHEAD] < v.ctl[C_ACAP] and v.ctl[C_NOUT] < v.out.shape[0]
 

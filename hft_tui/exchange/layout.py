@@ -20,6 +20,7 @@ import numpy as np
 from numba import njit
 
 from hft_tui.errors import HftError
+from hft_tui.exchange.borrow import borrow, borrow2d
 from hft_tui.events import EVENT_DTYPE
 
 # --- ctl: control scalars, ints[0:CTL_LEN] ----------------------------------------------
@@ -200,19 +201,23 @@ def new_state(
     return st
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def view(ints, floats, out):
-    """Named views of the state arrays (no copies)."""
+    """Named views of the state arrays (no copies), borrowed (see ``borrow``): use them
+    only inside the call that made them."""
+    ints = borrow(ints)
+    floats = borrow(floats)
+    out = borrow(out)
     o = ints[C_OFF : C_OFF + 10]
     nsym = ints[C_NSYM]
     return ExchView(
         ints[:CTL_LEN],
-        ints[o[0] : o[1]].reshape((ints[C_CAP], O_NF)),
-        ints[o[1] : o[2]].reshape((ints[C_ACAP], A_NF)),
-        ints[o[2] : o[3]].reshape((nsym * 2, ints[C_MAXSIDE])),
+        borrow2d(ints[o[0] : o[1]], ints[C_CAP], O_NF),
+        borrow2d(ints[o[1] : o[2]], ints[C_ACAP], A_NF),
+        borrow2d(ints[o[2] : o[3]], nsym * 2, ints[C_MAXSIDE]),
         ints[o[3] : o[4]],
-        ints[o[4] : o[5]].reshape((nsym, S_NF)),
-        ints[o[5] : o[6]].reshape((ints[C_CCAP], K_NF)),
+        borrow2d(ints[o[4] : o[5]], nsym, S_NF),
+        borrow2d(ints[o[5] : o[6]], ints[C_CCAP], K_NF),
         ints[o[6] : o[7]],
         ints[o[7] : o[8]],
         ints[o[8] : o[9]],

@@ -21,7 +21,8 @@ from __future__ import annotations
 
 from numba import njit
 
-from hft_tui.book import NO_PRICE, book_level_qty
+from hft_tui.book import NO_PRICE
+from hft_tui.exchange.book_fast import level_qty
 from hft_tui.events import BID, ORDER_ACK, ORDER_CANCELED, ORDER_DONE, ORDER_REJECTED, ORDER_REPLACED
 from hft_tui.exchange import codes as c
 from hft_tui.exchange.latency import response_time
@@ -63,12 +64,12 @@ from hft_tui.exchange.orders import (
 from hft_tui.exchange.taking import available, consumed, crosses, effective_best, take
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def is_open(state):
     return state == c.ACCEPTED or state == c.PARTIAL
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def reject_new(v, slot, reason, ts):
     o = v.orders[slot]
     o[O_STATE] = c.REJECTED
@@ -76,7 +77,7 @@ def reject_new(v, slot, reason, ts):
     release(v, slot)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def cancel_open(v, slot, reason, ts):
     """Cancel the rest of an open order; it stays in its list, marked done, until compact."""
     o = v.orders[slot]
@@ -86,7 +87,7 @@ def cancel_open(v, slot, reason, ts):
     o[O_LEAVES] = 0
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def own_reached(v, sym, side, px, market):
     """True if an own resting order on the other side is at or through ``px``."""
     orow = row_of(sym, -side)
@@ -108,7 +109,7 @@ def self_trade_prevention(v, sym, side, px, market, ts):
     compact(v, orow)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def join_queue(book, v, slot):
     """Rest the order at its price, behind everything visible there now."""
     o = v.orders[slot]
@@ -117,14 +118,14 @@ def join_queue(book, v, slot):
     seq = v.ctl[C_NEXT_SEQ]
     v.ctl[C_NEXT_SEQ] = seq + 1
     o[O_SEQ] = seq
-    vis = book_level_qty(book, sym, side, o[O_PX]) - consumed(v, sym, 0 if side == BID else 1, o[O_PX])
+    vis = level_qty(book, sym, side, o[O_PX]) - consumed(v, sym, 0 if side == BID else 1, o[O_PX])
     o[O_AHEAD] = max(0, vis) * QSCALE
     o[O_PENDING] = 0
     o[O_WMARK] = v.symv[sym, S_MAXID]
     return insert(v, slot)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def arrive_new(book, v, slot, ts):
     o = v.orders[slot]
     otype = o[O_TYPE]
@@ -145,7 +146,7 @@ def arrive_new(book, v, slot, ts):
     if otype == c.POST_ONLY and (cross or own):
         reject_new(v, slot, c.REJ_POST_ONLY_WOULD_CROSS, ts)
         return
-    if otype == c.FOK and available(book, v, sym, side, px, False, qty) < qty:
+    if otype == c.FOK and available(book, v, sym, side, px, c.NO, qty) < qty:
         reject_new(v, slot, c.REJ_FOK_UNFILLABLE, ts)
         return
     if market and opp_best == NO_PRICE:
@@ -227,16 +228,16 @@ def arrive_replace(book, v, a, ts):
     o[O_LEAVES] = new_leaves
     emit_order(v, slot, ORDER_REPLACED, new_px, new_qty, ts, 0, c.LOST_PRIORITY)
     if own:
-        self_trade_prevention(v, sym, side, new_px, False, ts)
+        self_trade_prevention(v, sym, side, new_px, c.NO, ts)
     if cross:
-        take(book, v, slot, new_px, False, ts)
+        take(book, v, slot, new_px, c.NO, ts)
     if o[O_LEAVES] == 0:
         release(v, slot)
     else:
         join_queue(book, v, slot)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def arrive(book, v, a, ts):
     """Process one action at the matcher at exchange time ``ts``."""
     kind = a[A_KIND]
