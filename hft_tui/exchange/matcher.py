@@ -25,6 +25,7 @@ from hft_tui.book import NO_PRICE
 from hft_tui.exchange.book_fast import level_qty
 from hft_tui.events import BID, ORDER_ACK, ORDER_CANCELED, ORDER_DONE, ORDER_REJECTED, ORDER_REPLACED
 from hft_tui.exchange import codes as c
+from hft_tui.exchange.borrow import borrow_book
 from hft_tui.exchange.latency import response_time
 from hft_tui.exchange.layout import (
     A_ID,
@@ -50,6 +51,7 @@ from hft_tui.exchange.layout import (
     O_WMARK,
     QSCALE,
     S_MAXID,
+    view,
 )
 from hft_tui.exchange.orders import (
     compact,
@@ -77,7 +79,7 @@ def reject_new(v, slot, reason, ts):
     release(v, slot)
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True)
 def cancel_open(v, slot, reason, ts):
     """Cancel the rest of an open order; it stays in its list, marked done, until compact."""
     o = v.orders[slot]
@@ -125,8 +127,11 @@ def join_queue(book, v, slot):
     return insert(v, slot)
 
 
-@njit(cache=True, nogil=True, inline="always")
-def arrive_new(book, v, slot, ts):
+@njit(cache=True, nogil=True)
+def arrive_new(book, ints, floats, out, slot, ts):
+    """A new order at the matcher (borrows its arrays again: see ``market.own_effects``)."""
+    book = borrow_book(book)
+    v = view(ints, floats, out)
     o = v.orders[slot]
     otype = o[O_TYPE]
     sym = o[O_SYM]
@@ -238,13 +243,13 @@ def arrive_replace(book, v, a, ts):
 
 
 @njit(cache=True, nogil=True, inline="always")
-def arrive(book, v, a, ts):
+def arrive(book, v, ints, floats, out, a, ts):
     """Process one action at the matcher at exchange time ``ts``."""
     kind = a[A_KIND]
     if kind == c.ACT_NEW:
         slot = find(v, a[A_ID])
         if slot >= 0:
-            arrive_new(book, v, slot, ts)
+            arrive_new(book, ints, floats, out, slot, ts)
     elif kind == c.ACT_CANCEL:
         arrive_cancel(v, a, ts)
     elif kind == c.ACT_REPLACE:

@@ -109,7 +109,7 @@ def process_due(book, ints, floats, out, before, stop_own):
         if ts > ctl[C_NOW]:
             ctl[C_NOW] = ts
         ctl[C_AHEAD] += 1
-        arrive(book, v, a, ts)
+        arrive(book, v, ints, floats, out, a, ts)
         if stop_own and ctl[C_EMITTED] > emitted:
             return 1
 
