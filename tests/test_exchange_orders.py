@@ -75,6 +75,13 @@ def test_market_order_walks_levels():
     # taker fee: notional (101*10 + 102*2) ticks*lots * 0.5 * 0.01 * 4 bps
     t = ex.totals()
     assert t["taker_lots"] == 12 and t["fees"] == pytest.approx((1010 + 204) * 0.005 * 4e-4)
+    # the engine's per-fill fees add up to the exchange's total
+    ex2 = SimExchange([Instrument("X", "0.5", "0.01")], LAT)
+    market(ex2)
+    ex2.submit(200, 0, BUY, "market", 0, 12)
+    ex2.flush(1_000)
+    log = ex2.drain()
+    assert ex2.fee(log).sum() == pytest.approx(t["fees"])
 
 
 def test_market_order_into_empty_side_is_rejected():

@@ -20,8 +20,8 @@ import numpy as np
 from numba import njit
 
 from hft_tui.errors import HftError
-from hft_tui.exchange.borrow import borrow, borrow2d
 from hft_tui.events import EVENT_DTYPE
+from hft_tui.exchange.hotpath import borrow, borrow2d
 
 # --- ctl: control scalars, ints[0:CTL_LEN] ----------------------------------------------
 C_NSYM = 0
@@ -203,7 +203,7 @@ def new_state(
 
 @njit(cache=True, nogil=True, inline="always")
 def view(ints, floats, out):
-    """Named views of the state arrays (no copies), borrowed (see ``borrow``): use them
+    """Named views of the state arrays (no copies), borrowed (see ``hotpath.borrow``): use them
     only inside the call that made them."""
     ints = borrow(ints)
     floats = borrow(floats)

@@ -21,8 +21,7 @@ from hft_tui.errors import HftError
 from hft_tui.events import ADD, ASK, BID, CANCEL, CLEAR, EXECUTE, LEVEL, OWN, QUOTE, TRADE
 from hft_tui.exchange import matching_l2 as l2
 from hft_tui.exchange import matching_l3 as l3
-from hft_tui.exchange.book_fast import apply_book, best_px, level_qty
-from hft_tui.exchange.borrow import borrow_book
+from hft_tui.exchange.hotpath import apply_book, best_px, borrow_book, level_qty
 from hft_tui.exchange.layout import (
     C_N_EVENTS,
     C_N_FILLS,

@@ -22,10 +22,9 @@ from __future__ import annotations
 from numba import njit
 
 from hft_tui.book import NO_PRICE
-from hft_tui.exchange.book_fast import level_qty
 from hft_tui.events import BID, ORDER_ACK, ORDER_CANCELED, ORDER_DONE, ORDER_REJECTED, ORDER_REPLACED
 from hft_tui.exchange import codes as c
-from hft_tui.exchange.borrow import borrow_book
+from hft_tui.exchange.hotpath import borrow_book, level_qty
 from hft_tui.exchange.latency import response_time
 from hft_tui.exchange.layout import (
     A_ID,

@@ -33,9 +33,8 @@ from numba import njit
 
 from hft_tui.book import NO_PRICE
 from hft_tui.events import BID, HIDDEN, SNAPSHOT
-from hft_tui.exchange.book_fast import best_px
-from hft_tui.exchange.borrow import borrow_book
 from hft_tui.exchange.codes import MAKER, QUEUE_PROB
+from hft_tui.exchange.hotpath import best_px, borrow_book
 from hft_tui.exchange.layout import C_QMODEL, F_QPOWER, O_AHEAD, O_LEAVES, O_PENDING, O_PX, QSCALE, view
 from hft_tui.exchange.orders import better, compact, fill
 from hft_tui.exchange.taking import effective_best

@@ -26,10 +26,9 @@ from __future__ import annotations
 from numba import njit
 
 from hft_tui.book import NO_PRICE
-from hft_tui.exchange.book_fast import best_px
 from hft_tui.events import ASK, BID, EOM
 from hft_tui.exchange import codes as c
-from hft_tui.exchange.borrow import borrow, borrow_book
+from hft_tui.exchange.hotpath import best_px, borrow, borrow_book
 from hft_tui.exchange.latency import feed_time
 from hft_tui.exchange.layout import (
     A_ARRIVE,

@@ -17,9 +17,9 @@ from __future__ import annotations
 from numba import njit
 
 from hft_tui.book import NO_PRICE, book_depth
-from hft_tui.exchange.book_fast import best_px
 from hft_tui.events import BID
 from hft_tui.exchange.codes import TAKER
+from hft_tui.exchange.hotpath import best_px
 from hft_tui.exchange.layout import C_CCAP, C_WALK, K_PX, K_QTY, K_SI, K_SYM, O_LEAVES, O_SIDE, O_SYM, S_NCONS
 from hft_tui.exchange.orders import fill
 
