@@ -62,7 +62,7 @@ from hft_tui.exchange.orders import (
     remove,
     row_of,
 )
-from hft_tui.exchange.taking import available, consumed, crosses, effective_best, take
+from hft_tui.exchange.taking import available, consumed, crosses, effective_best, reach_price, take
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -89,22 +89,22 @@ def cancel_open(v, slot, reason, ts):
 
 
 @njit(cache=True, nogil=True, inline="always")
-def own_reached(v, sym, side, px, market):
+def own_reached(v, sym, side, px):
     """True if an own resting order on the other side is at or through ``px``."""
     orow = row_of(sym, -side)
     if v.nact[orow] == 0:
         return False
-    return market or crosses(side, v.orders[v.act[orow, 0], O_PX], px)
+    return crosses(side, v.orders[v.act[orow, 0], O_PX], px)
 
 
 @njit(cache=True, nogil=True)
-def self_trade_prevention(v, sym, side, px, market, ts):
-    """Cancel own resting orders on the other side that an order at ``px`` would hit."""
+def self_trade_prevention(v, sym, side, px, ts):
+    """Cancel own resting orders on the other side that an order reaching ``px`` would hit."""
     orow = row_of(sym, -side)
     lst = v.act[orow]
     for i in range(v.nact[orow]):
         o = v.orders[lst[i]]
-        if not market and not crosses(side, o[O_PX], px):
+        if not crosses(side, o[O_PX], px):
             break
         cancel_open(v, lst[i], c.CXL_SELF_TRADE, ts)
     compact(v, orow)
@@ -146,7 +146,9 @@ def arrive_new(book, ints, floats, out, slot, ts):
         return
     opp_best = effective_best(book, v, sym, -side)
     cross = opp_best != NO_PRICE and (market or crosses(side, opp_best, px))
-    own = own_reached(v, sym, side, px, market)
+    # how far the order reaches: its limit, or for a market order the last level it needs
+    reach = reach_price(book, v, sym, side, qty) if market else px
+    own = reach != NO_PRICE and own_reached(v, sym, side, reach)
     if otype == c.POST_ONLY and (cross or own):
         reject_new(v, slot, c.REJ_POST_ONLY_WOULD_CROSS, ts)
         return
@@ -164,7 +166,7 @@ def arrive_new(book, ints, floats, out, slot, ts):
     o[O_STATE] = c.ACCEPTED
     emit_order(v, slot, ORDER_ACK, px, qty, ts, 0, otype)
     if own:
-        self_trade_prevention(v, sym, side, px, market, ts)
+        self_trade_prevention(v, sym, side, reach, ts)
     if cross:
         take(book, v, slot, px, market, ts)
     if o[O_LEAVES] == 0:
@@ -222,7 +224,7 @@ def arrive_replace(book, v, a, ts):
         return
     opp_best = effective_best(book, v, sym, -side)
     cross = opp_best != NO_PRICE and crosses(side, opp_best, new_px)
-    own = own_reached(v, sym, side, new_px, False)
+    own = own_reached(v, sym, side, new_px)
     if o[O_TYPE] == c.POST_ONLY and (cross or own):
         reject_action(v, a, c.REJ_POST_ONLY_WOULD_CROSS, ts)
         return
@@ -232,7 +234,7 @@ def arrive_replace(book, v, a, ts):
     o[O_LEAVES] = new_leaves
     emit_order(v, slot, ORDER_REPLACED, new_px, new_qty, ts, 0, c.LOST_PRIORITY)
     if own:
-        self_trade_prevention(v, sym, side, new_px, c.NO, ts)
+        self_trade_prevention(v, sym, side, new_px, ts)
     if cross:
         take(book, v, slot, new_px, c.NO, ts)
     if o[O_LEAVES] == 0:

@@ -125,6 +125,25 @@ def available(book, v, sym, side, limit, market, want):
 
 
 @njit(cache=True, nogil=True)
+def reach_price(book, v, sym, side, qty):
+    """The worst price a market order of ``side`` for ``qty`` lots would trade at now
+    (NO_PRICE if the other side is empty): the limit it effectively has."""
+    opp = -side
+    osi = 0 if opp == BID else 1
+    k = book_depth(book, sym, opp, v.ctl[C_WALK], v.wpx, v.wqty)
+    total = 0
+    last = NO_PRICE
+    for j in range(k):
+        avail = v.wqty[j] - consumed(v, sym, osi, v.wpx[j])
+        if avail > 0:
+            last = v.wpx[j]
+            total += avail
+            if total >= qty:
+                break
+    return last
+
+
+@njit(cache=True, nogil=True)
 def take(book, v, slot, limit, market, ts):
     """Walk the opposite side level by level from its best, filling the order as a taker.
 
