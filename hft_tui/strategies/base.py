@@ -71,6 +71,9 @@ class Context(Protocol):
 
     def position(self, sym: int = 0) -> int: ...
 
+    def traded(self, sym: int = 0) -> tuple[int, int]:
+        """Market volume traded since the start, in lots: (buyer-initiated, seller-initiated)."""
+
     def open_orders(self, sym: int | None = None) -> list[OpenOrder]: ...
 
     def buy(self, qty: int, px: int | None = None, sym: int = 0, kind: str = LIMIT) -> int | None: ...
@@ -110,6 +113,12 @@ class Strategy:
 
     def on_fill(self, ctx: Context, fill: Fill) -> None:
         pass
+
+    def on_order_closed(self, ctx: Context, order_id: int, reason: str) -> None:
+        """One of your orders ended without a full fill and without your asking:
+        rejected by the exchange, an IOC/FOK remainder, or cancelled by the kill
+        switch, the risk manager or self-trade prevention. (Your own ``ctx.cancel``
+        does not call it.)"""
 
     def on_stop(self, ctx: Context) -> None:
         pass
