@@ -97,6 +97,9 @@ class Strategy:
     wake_ticks: ClassVar[int] = 1
     #: wake every this many milliseconds of event time (0: no timer)
     timer_ms: ClassVar[float] = 0.0
+    #: symbols whose top of book wakes the strategy; None: the ``sym`` parameter if the
+    #: strategy has one, else every symbol
+    symbols: ClassVar[tuple[int, ...] | None] = None
     #: parameters and their defaults; the engine fills ``self.params`` from config and --param
     defaults: ClassVar[dict[str, Any]] = {}
 

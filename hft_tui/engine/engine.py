@@ -1,0 +1,346 @@
+"""The engine loop: source -> exchange (book + own orders) -> strategies -> risk -> exchange.
+
+One thread runs it (``run`` inline for a backtest, ``start`` for a viewer). A
+batch from the source goes to the exchange's jitted runner, which applies the
+market events to the book, matches own orders and returns early at a message
+boundary when something needs Python: an own-order event, a watched best price
+that moved, or an event-time deadline (a strategy timer, the next equity
+sample, a delayed exchange response, the replay pacing). Between runner calls
+the engine
+
+- checks the kill switch (a flag: no queue needed) and drains the command queue,
+  the kill first;
+- delivers own-order events whose response time has come (desk -> risk ledger,
+  portfolio, ``on_fill``);
+- samples equity and mids on a fixed event-time grid;
+- wakes the strategies whose conditions hold, in their order, each hook under
+  the watchdog's time budget;
+- publishes a snapshot at most every ``snapshot_ms`` of wall time if a viewer
+  asked for them.
+
+Everything that decides fills and results depends on the events only: where a
+batch or a pacing stop falls changes nothing, because wake conditions are
+evaluated at every message boundary where one can hold (the runner stops
+there) and extra stops are no-ops.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from hft_tui.engine import exchange_link
+from hft_tui.engine.clock import NO_DEADLINE, Pacer
+from hft_tui.engine.commands import Command, Kill, KillSwitch
+from hft_tui.engine.context import EngineContext
+from hft_tui.engine.control import Controller
+from hft_tui.engine.orders import OrderDesk
+from hft_tui.engine.publish import Publisher
+from hft_tui.engine.settings import EngineSettings, engine_settings
+from hft_tui.engine.slots import NO_TIMER, Slot
+from hft_tui.engine.snapshot import HALTED, LogLine, Snapshot
+from hft_tui.engine.tape import Tape
+from hft_tui.engine.watchdog import KILL, Watchdog
+from hft_tui.portfolio import Portfolio
+from hft_tui.risk import RiskManager
+from hft_tui.source import Source
+from hft_tui.strategies.loader import StrategySpec
+
+NO_PX = exchange_link.NO_PX
+
+
+class Engine:
+    def __init__(
+        self,
+        source: Source,
+        specs: Sequence[StrategySpec],
+        cfg: Mapping[str, Any],
+        *,
+        mode: str = "BACKTEST",
+        speed: float | None = None,
+        kill: KillSwitch | None = None,
+        settings: EngineSettings | None = None,
+    ) -> None:
+        self.source = source
+        self.mode = mode
+        self.cfg = cfg
+        self.settings = settings or engine_settings(cfg)
+        self.instruments = list(source.instruments)
+        self.n_syms = len(self.instruments)
+        names = [s.name for s in specs]
+        self.kill = kill or KillSwitch()
+        self.watchdog = Watchdog(self.kill, self.settings.hook_budget_ms / 1000.0)
+        self.risk = RiskManager(cfg, self.instruments, names, self.kill)
+        self.portfolio = Portfolio(self.instruments, names)
+        self.xl = exchange_link.ExchangeLink(cfg, self.instruments, getattr(source, "venue", None))
+        self.tape = Tape(self.n_syms)
+        self.desk = OrderDesk(self)
+        self.slots = [Slot(i, spec, spec.build(), self.n_syms) for i, spec in enumerate(specs)]
+        self.positions = [[0] * self.n_syms for _ in self.slots]
+        for slot in self.slots:
+            slot.ctx = EngineContext(self, slot)
+            slot.read_wake_settings()
+        self.commands: queue.SimpleQueue[Command] = queue.SimpleQueue()
+        self.wakeup = threading.Event()
+        self.pacer = Pacer(speed, self.wakeup)
+        self.control = Controller(self)
+        self.publisher = Publisher(self)
+        self.logs: deque[LogLine] = deque(maxlen=self.settings.log_lines)
+        self._log_seq = 0
+        self.verbose = False  # order/fill log lines: only when a viewer looks
+        self.now = 0
+        self.events_total = 0
+        self.stops = 0
+        self.state = "starting"
+        self.error = ""
+        self.inbox: deque[tuple] = deque()
+        self.next_sample = NO_DEADLINE
+        self.sample_ns = int(self.settings.sample_ms * 1_000_000)
+        self.on_batch: Callable[[Engine], None] | None = None
+        self.latest: Snapshot | None = None
+        self._thread: threading.Thread | None = None
+        self._started = False
+        self.last_kill_us: float | None = None
+        self._refresh_watch()
+
+    # --- viewer side (any thread) -------------------------------------------------------
+    def command(self, cmd: Command) -> None:
+        """Queue a command; a Kill also trips the shared flag at once."""
+        if isinstance(cmd, Kill):
+            self.control.kill_t0 = time.perf_counter()
+            self.kill.trip(cmd.reason)
+        self.commands.put(cmd)
+        self.wakeup.set()
+
+    def want_snapshots(self, on: bool = True) -> None:
+        self.publisher.enabled = on
+        self.verbose = on
+
+    def start(self) -> threading.Thread:
+        """Run in a background thread (the TUI uses a Textual thread worker instead)."""
+        self._thread = threading.Thread(target=self.run, kwargs={"reraise": False}, name="hft-engine", daemon=True)
+        self._thread.start()
+        return self._thread
+
+    def join(self, timeout: float | None = None) -> None:
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    # --- the loop ------------------------------------------------------------------------
+    def run(self, reraise: bool = True) -> None:
+        self.watchdog.start()
+        self.source.start()
+        self.state = "running"
+        try:
+            while not self.control.stopping:
+                self.control.between()
+                if self.control.stopping:
+                    break
+                if self.control.paused and not self.control.step_pending:
+                    self.control.wait_paused()
+                    continue
+                batch = self.source.read(self.settings.batch_events, 0.05)
+                if batch is None:
+                    break
+                if len(batch):
+                    self._batch(batch)
+                if self.on_batch is not None:
+                    self.on_batch(self)
+                self.publisher.maybe_publish()
+            self._finish()
+        except Exception as exc:
+            self.state = "error"
+            self.error = f"{type(exc).__name__}: {exc}"
+            self.log("engine", "", f"engine stopped: {self.error}", "error")
+            if reraise:
+                raise
+        finally:
+            self.watchdog.stop()
+            self.source.stop()
+            self.publisher.publish()
+
+    def _batch(self, events: Any) -> None:
+        xl = self.xl
+        control = self.control
+        n = len(events)
+        i = 0
+        if not self._started:
+            self._start_strategies(xl.first_feed_time(events))
+        while i < n:
+            if self.kill.tripped or control.pending():
+                control.between()
+                if control.stopping:
+                    return
+            if control.paused and not control.step_pending:
+                control.wait_paused()
+                continue
+            end, step_deadline = control.step_window(events, i, n, self.now)
+            fixed = self._deadline()
+            deadline = min(fixed, self.pacer.horizon(self.now), step_deadline)
+            j = xl.run(events, i, end, deadline)
+            if j > i:
+                self.tape.update(events, i, j)
+                self.events_total += j - i
+                control.stepped(events, i, j)
+            i = j
+            self.stops += 1
+            now = xl.feed_now
+            if xl.stopped_on_deadline and deadline == fixed and fixed > now:
+                now = fixed
+            if now > self.now:
+                self.now = now
+            self._after_stop()
+            if xl.stopped_on_deadline and deadline < fixed and i < n:
+                self.pacer.wait(deadline)
+            self.publisher.maybe_publish()
+
+    def _deadline(self) -> int:
+        d = self.next_sample
+        if self.inbox:
+            d = min(d, self.inbox[0][1])
+        for slot in self.slots:
+            if slot.next_timer < d and slot.live:
+                d = slot.next_timer
+        return d
+
+    def _after_stop(self) -> None:
+        now = self.now
+        own = self.xl.take_own()
+        if own:
+            self.inbox.extend(own)
+        if self.inbox and self.inbox[0][1] <= now:
+            due = []
+            while self.inbox and self.inbox[0][1] <= now:
+                due.append(self.inbox.popleft())
+            self.desk.on_events(due)
+        if now >= self.next_sample:
+            self._sample()
+        if self.kill.tripped:
+            return  # the loop acts on it before anything else
+        for slot in self.slots:
+            if slot.live and self._wake_due(slot, now):
+                self._wake(slot, now)
+
+    # --- wake-ups ---------------------------------------------------------------------------
+    def _wake_due(self, slot: Slot, now: int) -> bool:
+        if slot.fill_wake or slot.next_timer <= now:
+            return True
+        wt = slot.wake_ticks
+        if wt:
+            top = self.xl.top_px
+            for sym in slot.symbols:
+                b = top(sym, 1)
+                r = slot.ref_bid[sym]
+                if b != r and (b == NO_PX or r == NO_PX or abs(b - r) >= wt):
+                    return True
+                a = top(sym, -1)
+                r = slot.ref_ask[sym]
+                if a != r and (a == NO_PX or r == NO_PX or abs(a - r) >= wt):
+                    return True
+        return False
+
+    def _wake(self, slot: Slot, now: int) -> None:
+        slot.fill_wake = False
+        top = self.xl.top_px
+        for sym in slot.symbols:
+            slot.ref_bid[sym] = top(sym, 1)
+            slot.ref_ask[sym] = top(sym, -1)
+        if slot.timer_ns:
+            if slot.next_timer <= now:
+                slot.next_timer += ((now - slot.next_timer) // slot.timer_ns + 1) * slot.timer_ns
+        slot.wakes += 1
+        self.call_hook(slot, slot.strategy.on_wake, slot.ctx)
+        self._refresh_watch()
+
+    def _refresh_watch(self) -> None:
+        """Tell the runner which best-price moves matter (the tightest band of the live strategies)."""
+        bands: list[list[int]] = [[] for _ in range(self.n_syms)]
+        for slot in self.slots:
+            if slot.live and slot.wake_ticks:
+                for sym in slot.symbols:
+                    bands[sym].append(slot.index)
+        self.xl.watch(
+            [
+                [(self.slots[k].ref_bid[sym], self.slots[k].ref_ask[sym], self.slots[k].wake_ticks) for k in ks]
+                for sym, ks in enumerate(bands)
+            ]
+        )
+
+    def call_hook(self, slot: Slot, fn: Callable[..., Any], *args: Any) -> None:
+        """Run a strategy hook under the time budget; a failure stops that strategy only."""
+        try:
+            why = self.watchdog.call(fn, *args)
+        except Exception as exc:
+            self.control.fail(slot, f"{type(exc).__name__} in {fn.__name__}: {exc}")
+            return
+        if why == KILL:
+            self.log("strategy", slot.name, f"{fn.__name__} interrupted by the kill switch", "warning")
+        elif why:
+            budget = self.settings.hook_budget_ms
+            self.control.fail(slot, f"{fn.__name__} ran over its {budget:g} ms budget")
+
+    def _start_strategies(self, now: int) -> None:
+        self._started = True
+        self.now = max(self.now, now)
+        if self.sample_ns:
+            self.next_sample = now - now % self.sample_ns + self.sample_ns
+        for slot in self.slots:
+            slot.started = True
+            if slot.timer_ns:
+                slot.next_timer = now + slot.timer_ns
+            self.call_hook(slot, slot.strategy.on_start, slot.ctx)
+        self._refresh_watch()
+
+    def _finish(self) -> None:
+        if self.state == "running":
+            self.state = "ended"
+        for slot in self.slots:
+            if slot.started and slot.state != HALTED:
+                self.call_hook(slot, slot.strategy.on_stop, slot.ctx)
+        if self._started:
+            self._sample(final=True)
+
+    # --- equity samples -----------------------------------------------------------------------
+    def mids(self) -> list[float | None]:
+        out: list[float | None] = []
+        for sym in range(self.n_syms):
+            b, a = self.xl.top_px(sym, 1), self.xl.top_px(sym, -1)
+            out.append(None if b == NO_PX or a == NO_PX else (b + a) * 0.5)
+        return out
+
+    def _sample(self, final: bool = False) -> None:
+        mids = self.mids()
+        self.portfolio.mark(mids)
+        ts = self.now
+        while not final and self.next_sample <= self.now:
+            ts = self.next_sample
+            self.portfolio.sample(ts)
+            self.next_sample += self.sample_ns
+        if final:
+            self.portfolio.sample(ts)
+        equity = {s.name: self.portfolio.equity(s.name) for s in self.slots}
+        last = [self.now] * self.n_syms
+        for change in self.risk.post_trade(self.now, equity, self.portfolio.equity(), last, mids):
+            self.control.on_state_change(change)
+
+    # --- reads for ctx, desk and viewers --------------------------------------------------------
+    def top_px(self, sym: int, side: int) -> int | None:
+        px = self.xl.top_px(sym, side)
+        return None if px == NO_PX else px
+
+    def top(self, sym: int, side: int) -> tuple[int, int] | None:
+        return self.xl.top(sym, side)
+
+    def depth(self, sym: int, side: int, n: int) -> Any:
+        return self.xl.depth(sym, side, n)
+
+    def traded(self, sym: int) -> tuple[int, int]:
+        return self.tape.traded(sym)
+
+    def log(self, category: str, strategy: str, text: str, level: str = "info") -> None:
+        self._log_seq += 1
+        self.logs.append(LogLine(self._log_seq, self.now, category, strategy, text, level))
