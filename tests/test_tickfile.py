@@ -101,6 +101,15 @@ def test_partial_chunk_flush_and_file_layout(tmp_path):
     assert os.path.getsize(path) == expected
 
 
+def test_non_contiguous_input(tmp_path):
+    path = tmp_path / "a.hft"
+    ev = random_events(101)
+    write_file(path, ev[::2], chunk_events=8)
+    assert read(path)[0].tobytes() == ev[::2].copy().tobytes()
+    with pytest.raises(TypeError, match="EVENT_DTYPE"), TickWriter(tmp_path / "b.hft", BTC) as w:
+        w.write(np.zeros(3, dtype=np.int64))
+
+
 def test_writer_zeroes_sym_and_flushes_on_exception(tmp_path):
     path = tmp_path / "a.hft"
     ev = random_events(7)
