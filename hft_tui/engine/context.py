@@ -25,10 +25,11 @@ if TYPE_CHECKING:
 
 
 class EngineContext:
-    __slots__ = ("_engine", "_slot", "_wd", "_name")
+    __slots__ = ("_engine", "_desk", "_slot", "_wd", "_name")
 
     def __init__(self, engine: Engine, slot: Slot) -> None:
         self._engine = engine
+        self._desk = engine.desk
         self._slot = slot
         self._wd = engine.watchdog
         self._name = slot.name
@@ -76,7 +77,7 @@ class EngineContext:
         wd = self._wd
         wd.masked += 1
         try:
-            return self._engine.place(self._slot, 1, qty, px, sym, kind)
+            return self._desk.place(self._slot, 1, qty, px, sym, kind)
         finally:
             wd.masked -= 1
 
@@ -84,7 +85,7 @@ class EngineContext:
         wd = self._wd
         wd.masked += 1
         try:
-            return self._engine.place(self._slot, -1, qty, px, sym, kind)
+            return self._desk.place(self._slot, -1, qty, px, sym, kind)
         finally:
             wd.masked -= 1
 
@@ -92,7 +93,7 @@ class EngineContext:
         wd = self._wd
         wd.masked += 1
         try:
-            return self._engine.cancel(self._slot, order_id)
+            return self._desk.cancel(self._slot, order_id)
         finally:
             wd.masked -= 1
 
@@ -100,7 +101,7 @@ class EngineContext:
         wd = self._wd
         wd.masked += 1
         try:
-            return self._engine.cancel_all(self._slot, sym)
+            return self._desk.cancel_all(self._slot, sym)
         finally:
             wd.masked -= 1
 
@@ -108,7 +109,7 @@ class EngineContext:
         wd = self._wd
         wd.masked += 1
         try:
-            return self._engine.replace(self._slot, order_id, px, qty)
+            return self._desk.replace(self._slot, order_id, px, qty)
         finally:
             wd.masked -= 1
 

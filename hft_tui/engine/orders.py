@@ -175,7 +175,7 @@ class OrderDesk:
             e.log("fill", slot.name, f"{'bought' if side > 0 else 'sold'} {qty} @ {px} #{order.order_id} ({liquidity})")
         if slot.live:
             slot.fill_wake = True
-            e.call_hook(slot, slot.strategy.on_fill, Fill(order.order_id, sym, side, px, qty, fee, liquidity, ts, done))
+            e.call_hook(slot, slot.strategy.on_fill, slot.ctx, Fill(order.order_id, sym, side, px, qty, fee, liquidity, ts, done))
 
     def _close(self, slot: Slot, order: OwnOrder, kind: int, aux: int, why: str = "") -> None:
         oid = order.order_id
@@ -184,4 +184,4 @@ class OrderDesk:
         asked = oid in slot.asked_cancel
         slot.asked_cancel.discard(oid)
         if kind in (ORDER_CANCELED, ORDER_REJECTED) and not asked and slot.live:
-            self.e.call_hook(slot, slot.strategy.on_order_closed, oid, why or self.e.xl.reason_text(kind, aux))
+            self.e.call_hook(slot, slot.strategy.on_order_closed, slot.ctx, oid, why or self.e.xl.reason_text(kind, aux))
