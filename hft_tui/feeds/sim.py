@@ -80,14 +80,22 @@ class SimParams:
             raise ValueError(f"seed must be 0 to 2**64-1, got {self.seed}")
         try:
             inst = self.instrument()
-            start = inst.price_to_ticks(self.start_price)
         except HftError as exc:
             raise ValueError(str(exc)) from None
+        try:
+            start = inst.price_to_ticks(self.start_price)
+        except HftError as exc:
+            raise ValueError(f"start_price: {exc}") from None
         if start <= self.limit_levels + 1:
             raise ValueError(
                 f"start_price must be more than limit_levels + 1 ticks above zero, got {self.start_price}"
             )
         self.start_ns()
+        resting = 2 * float(np.sum(self.distance_weights())) / self.cancel_rate
+        if resting > 5_000_000:
+            raise ValueError(
+                f"limit_rate / cancel_rate would keep ~{resting:,.0f} orders resting (at most 5,000,000)"
+            )
 
     def instrument(self) -> Instrument:
         return Instrument(self.symbol, self.tick_size, self.lot_size)
@@ -109,39 +117,6 @@ class SimParams:
         return self.limit_rate / i**self.limit_alpha
 
 
-def alias_table(weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Walker's alias table (Vose's construction) for drawing index j with
-    probability weights[j] / sum(weights) in O(1)."""
-    n = len(weights)
-    p = np.asarray(weights, dtype=np.float64) * n / float(np.sum(weights))
-    prob = np.ones(n)
-    alias = np.arange(n, dtype=np.int64)
-    small = [j for j in range(n) if p[j] < 1.0]
-    large = [j for j in range(n) if p[j] >= 1.0]
-    while small and large:
-        s, g = small.pop(), large.pop()
-        prob[s] = p[s]
-        alias[s] = g
-        p[g] -= 1.0 - p[s]
-        (small if p[g] < 1.0 else large).append(g)
-    return prob, alias  # leftovers keep probability 1 (rounding)
-
-
-def splitmix64_state(seed: int) -> np.ndarray:
-    """xoshiro256** state from a 64-bit seed, expanded with splitmix64 as its
-    authors recommend (an all-zero state is impossible)."""
-    mask = (1 << 64) - 1
-    x = seed & mask
-    words = []
-    for _ in range(4):
-        x = (x + 0x9E3779B97F4A7C15) & mask
-        z = x
-        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & mask
-        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & mask
-        words.append(z ^ (z >> 31))
-    return np.array(words, dtype=np.uint64)
-
-
 class Take(NamedTuple):
     events: int  # EXECUTE events written
     filled: int  # lots filled
@@ -160,6 +135,7 @@ class SimVenue:
         # numba loads here, not at import: `hft-tui --help` stays fast
         from hft_tui.feeds import sim_book as bk
         from hft_tui.feeds import sim_kernel as kn
+        from hft_tui.feeds import sim_random as rnd
 
         self._bk, self._kn = bk, kn
         p = params if params is not None else SimParams()
@@ -170,7 +146,7 @@ class SimVenue:
         self.instrument = p.instrument()
         start_px = self.instrument.price_to_ticks(p.start_price)
         weights = p.distance_weights()
-        self._al_p, self._al_i = alias_table(weights)
+        self._al_p, self._al_i = rnd.alias_table(weights)
         # The initial book: CST's stationary mean depth, lambda(i) / theta orders at
         # i ticks each side of the start price; inside-out, alternating sides.
         # Rounded cumulatively, so the sparse deep book (under one order per level)
@@ -200,12 +176,13 @@ class SimVenue:
         fp[bk.FP_MU] = p.market_rate
         fp[bk.FP_THETA] = p.cancel_rate
         # lognormal with the configured mean: log-mean = ln(mean) - sigma^2 / 2
-        fp[bk.FP_LSIZE_M] = math.log(p.limit_size_mean) - p.size_sigma**2 / 2
-        fp[bk.FP_MSIZE_M] = math.log(p.market_size_mean) - p.size_sigma**2 / 2
+        fp[bk.FP_LSIZE_M] = rnd.lognormal_log_mean(p.limit_size_mean, p.size_sigma)
+        fp[bk.FP_MSIZE_M] = rnd.lognormal_log_mean(p.market_size_mean, p.size_sigma)
         fp[bk.FP_SIZE_S] = p.size_sigma
         fp[bk.FP_JITTER_NS] = float(p.latency_jitter_ns)
         self._st, self._fp = st, fp
-        self._rng = splitmix64_state(self.seed)
+        self._tab = rnd.tables(fp[bk.FP_LSIZE_M], fp[bk.FP_MSIZE_M], p.size_sigma)
+        self._rng = rnd.splitmix64_state(self.seed)
         self._lv = np.zeros((2, ring, 4), dtype=np.int64)
         self._pool = np.zeros((0, bk.POOL_COLS), dtype=np.int64)
         self._live = np.zeros(0, dtype=np.int64)
@@ -218,12 +195,21 @@ class SimVenue:
         """The most events one message can hold (a sweep of max_sweep_orders)."""
         return max(1, self.params.max_sweep_orders)
 
-    def generate(self, out: np.ndarray, n: int | None = None, *, min_events: int | None = None) -> int:
+    def generate(
+        self,
+        out: np.ndarray,
+        n: int | None = None,
+        *,
+        min_events: int | None = None,
+        until_ns: int | None = None,
+    ) -> int:
         """Write whole messages into out[:n] (n defaults to len(out)); return the count.
 
         Without ``min_events`` it writes as many as fit. With it, it stops at the
         first message end at or after ``min_events`` events instead (``out`` must
-        then hold ``min_events + max_message_events - 1`` events).
+        then hold ``min_events + max_message_events - 1`` events). With
+        ``until_ns`` it also stops after the first message at or past that
+        exchange time.
         """
         n = len(out) if n is None else min(int(n), len(out))
         if out.dtype != EVENT_DTYPE:
@@ -235,12 +221,13 @@ class SimVenue:
                 raise ValueError("out is too small for min_events")
         elif 0 < n < self.max_message_events:
             raise ValueError(f"out must hold at least {self.max_message_events} events")
+        stop = np.iinfo(np.int64).max if until_ns is None else int(until_ns)
         bk, kn = self._bk, self._kn
         i = 0
         while True:
-            i = int(kn.generate(self._st, self._fp, self._rng, self._pool, self._live, self._lv,
+            i = int(kn.generate(self._st, self._fp, self._rng, self._tab, self._pool, self._live, self._lv,
                                 self._al_p, self._al_i, self._seed_px, self._seed_side,
-                                out, i, n, target))
+                                out, i, n, target, stop))
             if self._st[bk.ST_STATUS] != bk.NEED_POOL:
                 return i
             self._grow(2 * len(self._pool))
@@ -336,3 +323,34 @@ class SimVenue:
             "mean_depth_ask": avg(fp[bk.FP_TW_DEPTH + 1]),
             "mean_resting_orders": avg(fp[bk.FP_TW_NLIVE]),
         }
+
+
+class SimSource:
+    """The sim venue as an engine ``Source`` (see ``hft_tui.source``): event time,
+    not wall time; the engine paces it."""
+
+    realtime = False
+
+    def __init__(self, venue: SimVenue) -> None:
+        self.venue = venue
+        self.instruments = [venue.instrument]
+        self._buf: np.ndarray | None = None
+
+    def start(self) -> None:
+        pass
+
+    def read(self, max_events: int, timeout: float) -> np.ndarray | None:
+        if max_events < self.venue.max_message_events:
+            raise ValueError(f"max_events must be at least {self.venue.max_message_events}")
+        if self._buf is None or len(self._buf) < max_events:
+            self._buf = np.zeros(max_events, dtype=EVENT_DTYPE)
+        n = self.venue.generate(self._buf, max_events)
+        return self._buf[:n].copy()  # the engine may keep a batch; the buffer is reused
+
+    def health(self) -> dict[str, float | int | str]:
+        s = self.venue.stats()
+        return {"source": "sim", "events": s["events"], "messages": s["messages"],
+                "sim_seconds": s["sim_ns"] / 1e9}
+
+    def stop(self) -> None:
+        pass

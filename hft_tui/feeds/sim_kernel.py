@@ -61,85 +61,39 @@ from hft_tui.feeds.sim_book import (
     put,
     sweep,
 )
+from hft_tui.feeds.sim_random import (
+    TAB_LIMIT_SIZE,
+    TAB_MARKET_SIZE,
+    distance,
+    exp1,
+    lots,
+    rng_uniform,
+)
 
 _NS = 1e9
 _NO_LIMIT = np.int64(1 << 62)  # a market order's price limit
-_U53 = 1.0 / 9007199254740992.0
-
-# --- xoshiro256** ---------------------------------------------------------------------
-@njit(cache=True, nogil=True, _nrt=False)
-def rng_next(s):
-    s0, s1, s2, s3 = s[0], s[1], s[2], s[3]
-    x = s1 * np.uint64(5)
-    result = ((x << np.uint64(7)) | (x >> np.uint64(57))) * np.uint64(9)
-    t = s1 << np.uint64(17)
-    s2 ^= s0
-    s3 ^= s1
-    s1 ^= s2
-    s0 ^= s3
-    s2 ^= t
-    s3 = (s3 << np.uint64(45)) | (s3 >> np.uint64(19))
-    s[0], s[1], s[2], s[3] = s0, s1, s2, s3
-    return result
-
 
 @njit(cache=True, nogil=True, _nrt=False)
-def rng_uniform(s):
-    """Uniform on [0, 1) with 53 random bits."""
-    return float(rng_next(s) >> np.uint64(11)) * _U53
-
-
-@njit(cache=True, nogil=True, _nrt=False)
-def _exp(s, mean):
-    # 1 - u is in (0, 1]: log never sees zero
-    return -np.log(1.0 - rng_uniform(s)) * mean
-
-
-@njit(cache=True, nogil=True, _nrt=False)
-def _lognormal_lots(s, log_mean, log_sd):
-    # Box-Muller without caching the second normal: the rollback in generate()
-    # then only has to restore the four RNG words.
-    u1 = 1.0 - rng_uniform(s)
-    u2 = rng_uniform(s)
-    z = np.sqrt(-2.0 * np.log(u1)) * np.cos(2.0 * np.pi * u2)
-    x = np.exp(log_mean + log_sd * z)
-    if x > 1e12:
-        x = 1e12
-    q = np.int64(x + 0.5)
-    return q if q >= 1 else np.int64(1)
-
-
-@njit(cache=True, nogil=True, _nrt=False)
-def _distance(s, al_p, al_i):
-    """Distance 1..K ticks from the power-law table (Walker's alias method)."""
-    x = rng_uniform(s) * al_p.shape[0]
-    j = np.int64(x)
-    if x - j >= al_p[j]:
-        j = al_i[j]
-    return j + 1
-
-
-@njit(cache=True, nogil=True, _nrt=False)
-def _latency(st, fp, rng):
+def _latency(st, fp, rng, tab):
     lat = st[ST_LAT_NS]
     if fp[FP_JITTER_NS] > 0.0:
-        lat += np.int64(_exp(rng, fp[FP_JITTER_NS]) + 0.5)
+        lat += np.int64(exp1(rng, tab) * fp[FP_JITTER_NS] + 0.5)
     return lat
 
 
 @njit(cache=True, nogil=True, _nrt=False)
-def _add(st, fp, rng, pool, live, lv, si, px, log_mean, out, i, ts):
+def _add(st, fp, rng, tab, pool, live, lv, si, px, out, i, ts):
     """Place a new limit order and write its ADD message (one event, EOM)."""
-    qty = _lognormal_lots(rng, log_mean, fp[FP_SIZE_S])
+    qty = lots(rng, tab, TAB_LIMIT_SIZE, fp[FP_LSIZE_M], fp[FP_SIZE_S])
     oid = st[ST_NEXT_ID]
     st[ST_NEXT_ID] = oid + 1
     book_add(st, pool, live, lv, si, px, qty, oid)
-    put(out, i, ts, ts + _latency(st, fp, rng), px, qty, oid, ADD, 1 - 2 * si, EOM)
+    put(out, i, ts, ts + _latency(st, fp, rng, tab), px, qty, oid, ADD, 1 - 2 * si, EOM)
     st[ST_N_ADD] += 1
 
 
 @njit(cache=True, nogil=True, _nrt=False)
-def _cancel(st, fp, rng, pool, live, lv, o, out, i, ts):
+def _cancel(st, fp, rng, tab, pool, live, lv, o, out, i, ts):
     """Cancel resting order slot o in full and write its CANCEL message."""
     si = pool[o, O_SIDE]
     px = pool[o, O_PX]
@@ -147,12 +101,12 @@ def _cancel(st, fp, rng, pool, live, lv, o, out, i, ts):
     oid = pool[o, O_ID]
     lv[si, px & st[ST_MASK], L_QTY] -= q
     book_remove(st, pool, live, lv, o)
-    put(out, i, ts, ts + _latency(st, fp, rng), px, q, oid, CANCEL, 1 - 2 * si, EOM)
+    put(out, i, ts, ts + _latency(st, fp, rng, tab), px, q, oid, CANCEL, 1 - 2 * si, EOM)
     st[ST_N_CANCEL] += 1
 
 
 @njit(cache=True, nogil=True, _nrt=False)
-def _housekeeping(st, fp, rng, pool, live, lv, al_p, al_i, seed_px, seed_side, out, i):
+def _housekeeping(st, fp, rng, tab, pool, live, lv, al_p, al_i, seed_px, seed_side, out, i):
     """Write at most one keep-alive message; return 1 if one was written.
 
     In order: announce the next order of the initial book, refill an empty side
@@ -164,11 +118,11 @@ def _housekeeping(st, fp, rng, pool, live, lv, al_p, al_i, seed_px, seed_side, o
     p = st[ST_SEED_POS]
     if p < seed_px.shape[0]:
         st[ST_SEED_POS] = p + 1
-        _add(st, fp, rng, pool, live, lv, seed_side[p], seed_px[p], fp[FP_LSIZE_M], out, i, ts)
+        _add(st, fp, rng, tab, pool, live, lv, seed_side[p], seed_px[p], out, i, ts)
         return 1
     for si in range(2):
         if st[ST_NORD + si] == 0:
-            d = _distance(rng, al_p, al_i)  # the limit-order law: near the last price
+            d = distance(rng, al_p, al_i)  # the limit-order law: near the last price
             other = st[ST_NORD + 1 - si] > 0
             obest = st[ST_BEST + 1 - si]
             k = st[ST_K]
@@ -180,7 +134,7 @@ def _housekeeping(st, fp, rng, pool, live, lv, al_p, al_i, seed_px, seed_side, o
                 ref = max(st[ST_LAST_PX] - 1, obest) if other else st[ST_LAST_PX] - 1
                 px = min(ref + d, obest + k) if other else ref + d
                 px = max(px, np.int64(2))
-            _add(st, fp, rng, pool, live, lv, si, px, fp[FP_LSIZE_M], out, i, ts)
+            _add(st, fp, rng, tab, pool, live, lv, si, px, out, i, ts)
             st[ST_N_REFILL] += 1
             return 1
     dmax = st[ST_DMAX]
@@ -188,16 +142,17 @@ def _housekeeping(st, fp, rng, pool, live, lv, al_p, al_i, seed_px, seed_side, o
         sg = 1 - 2 * si
         if (st[ST_BEST + 1 - si] - st[ST_WORST + si]) * sg > dmax:
             o = lv[si, st[ST_WORST + si] & st[ST_MASK], L_HEAD]
-            _cancel(st, fp, rng, pool, live, lv, o, out, i, ts)
+            _cancel(st, fp, rng, tab, pool, live, lv, o, out, i, ts)
             st[ST_N_PURGE] += 1
             return 1
     return 0
 
 
 @njit(cache=True, nogil=True, _nrt=False)
-def generate(st, fp, rng, pool, live, lv, al_p, al_i, seed_px, seed_side, out, i, n_max, n_target):
-    """Write whole messages to out[i:], stopping once out[:n_target] is reached
-    or when the next message might not fit before n_max. Returns the new end.
+def generate(st, fp, rng, tab, pool, live, lv, al_p, al_i, seed_px, seed_side, out, i, n_max, n_target, t_stop):
+    """Write whole messages to out[i:], stopping once out[:n_target] is reached,
+    once the clock has reached t_stop (ns), or when the next message might not
+    fit before n_max. Returns the new end.
 
     Sets ``st[ST_STATUS] = NEED_POOL`` and returns early when the order pool is
     full: the caller grows it and calls again. Every stop happens before any
@@ -211,18 +166,18 @@ def generate(st, fp, rng, pool, live, lv, al_p, al_i, seed_px, seed_side, out, i
     theta = fp[FP_THETA]
     start = i
     msgs = 0
-    while i < n_target and i < n_max:
+    while i < n_target and i < n_max and st[ST_CLOCK] < t_stop:
         if st[ST_FREE] < 0:
             st[ST_STATUS] = NEED_POOL
             break
-        if _housekeeping(st, fp, rng, pool, live, lv, al_p, al_i, seed_px, seed_side, out, i):
+        if _housekeeping(st, fp, rng, tab, pool, live, lv, al_p, al_i, seed_px, seed_side, out, i):
             i += 1
             msgs += 1
             continue
         r0, r1, r2, r3 = rng[0], rng[1], rng[2], rng[3]
         nlive = st[ST_NLIVE]
         rate = 2.0 * (lsum + mu) + theta * nlive
-        dt = np.int64(_exp(rng, _NS / rate) + 0.5)
+        dt = np.int64(exp1(rng, tab) * (_NS / rate) + 0.5)
         u = rng_uniform(rng) * rate
         market = u >= 2.0 * lsum and u < 2.0 * (lsum + mu)
         if market:
@@ -243,16 +198,16 @@ def generate(st, fp, rng, pool, live, lv, al_p, al_i, seed_px, seed_side, out, i
         msgs += 1
         if u < 2.0 * lsum:
             si = 0 if u < lsum else 1
-            d = _distance(rng, al_p, al_i)
+            d = distance(rng, al_p, al_i)
             if si == 0:
                 px = max(st[ST_BEST + 1] - d, np.int64(1))
             else:
                 px = st[ST_BEST] + d
-            _add(st, fp, rng, pool, live, lv, si, px, fp[FP_LSIZE_M], out, i, ts)
+            _add(st, fp, rng, tab, pool, live, lv, si, px, out, i, ts)
             i += 1
         elif market:
-            qty = _lognormal_lots(rng, fp[FP_MSIZE_M], fp[FP_SIZE_S])
-            lts = ts + _latency(st, fp, rng)
+            qty = lots(rng, tab, TAB_MARKET_SIZE, fp[FP_MSIZE_M], fp[FP_SIZE_S])
+            lts = ts + _latency(st, fp, rng, tab)
             no_limit = _NO_LIMIT if si == 1 else -_NO_LIMIT
             k, filled, _ = sweep(st, pool, live, lv, si, qty, no_limit, cap, out, i, ts, lts, 0)
             i += k
@@ -261,7 +216,7 @@ def generate(st, fp, rng, pool, live, lv, al_p, al_i, seed_px, seed_side, out, i
             st[ST_N_MARKET] += 1
         else:
             j = np.int64(rng_uniform(rng) * nlive)
-            _cancel(st, fp, rng, pool, live, lv, live[j], out, i, ts)
+            _cancel(st, fp, rng, tab, pool, live, lv, live[j], out, i, ts)
             i += 1
     st[ST_N_EVENTS] += i - start
     st[ST_N_MSGS] += msgs
