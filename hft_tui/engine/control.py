@@ -144,7 +144,7 @@ class Controller:
             value = check_param(type(slot.strategy), f"strategy {slot.name}", cmd.key, cmd.value)
             slot.strategy.params[cmd.key] = value
             slot.read_wake_settings()
-            e._refresh_watch()
+            e.slots_changed()
             e.log("engine", slot.name, f"parameter {cmd.key} = {value!r}")
         elif isinstance(cmd, SetLimit):
             e.log("risk", cmd.strategy or "", e.risk.set_limit(cmd.key, cmd.value, cmd.strategy))
@@ -173,7 +173,7 @@ class Controller:
             e.desk.cancel_all(slot)
             self._log_changes(e.risk.disable(slot.name, "disabled", e.now))
             slot.next_timer = NO_TIMER
-        e._refresh_watch()
+        e.slots_changed()
 
     def _seek(self, ts: int) -> None:
         e = self.e
@@ -198,7 +198,7 @@ class Controller:
             slot.state = HALTED
             slot.next_timer = NO_TIMER
         n = e.desk.cancel_everything()
-        e._refresh_watch()
+        e.slots_changed()
         if self.kill_t0 is not None:
             e.last_kill_us = (time.perf_counter() - self.kill_t0) * 1e6
             self.kill_t0 = None
@@ -214,7 +214,7 @@ class Controller:
         n = e.desk.cancel_all(slot)
         e.log("strategy", slot.name, f"stopped: {text} ({n} orders cancelled)", "error")
         self._log_changes(e.risk.disable(slot.name, "error", e.now))
-        e._refresh_watch()
+        e.slots_changed()
 
     def on_state_change(self, change: Any) -> None:
         e = self.e

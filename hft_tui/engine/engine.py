@@ -38,6 +38,7 @@ from hft_tui.engine.clock import NO_DEADLINE, Pacer
 from hft_tui.engine.commands import Command, Kill, KillSwitch
 from hft_tui.engine.context import EngineContext
 from hft_tui.engine.control import Controller
+from hft_tui.engine.mids import MidRecorder
 from hft_tui.engine.orders import OrderDesk
 from hft_tui.engine.publish import Publisher
 from hft_tui.engine.settings import EngineSettings, engine_settings
@@ -45,6 +46,7 @@ from hft_tui.engine.slots import NO_TIMER, Slot
 from hft_tui.engine.snapshot import HALTED, LogLine, Snapshot
 from hft_tui.engine.tape import Tape
 from hft_tui.engine.watchdog import KILL, Watchdog
+from hft_tui.exchange.codes import STOP_DEADLINE
 from hft_tui.portfolio import Portfolio
 from hft_tui.risk import RiskManager
 from hft_tui.source import Source
@@ -97,9 +99,22 @@ class Engine:
         self.stops = 0
         self.state = "starting"
         self.error = ""
+        # own-order events on their way to the strategy (response latency);
+        # _due: when the first one that calls a hook arrives (acks and replaces
+        # need no stop of their own: they are applied at the next stop)
         self.inbox: deque[tuple] = deque()
+        self._due = NO_DEADLINE
+        self._timer_min = NO_TIMER
+        # the batch being processed, the runner's position in it, the tape's
+        self._events: Any = None
+        self._pos = 0
+        self._tape_pos = 0
         self.next_sample = NO_DEADLINE
         self.sample_ns = int(self.settings.sample_ms * 1_000_000)
+        self.next_mid = NO_DEADLINE
+        self.mid_ns = int(self.settings.markout_ms * 1_000_000)
+        self._next_grid = NO_DEADLINE
+        self.mid_rec = MidRecorder(self.n_syms, 1_000_000 if source.realtime else None)
         self.on_batch: Callable[[Engine], None] | None = None
         self.latest: Snapshot | None = None
         self._thread: threading.Thread | None = None
@@ -166,59 +181,81 @@ class Engine:
     def _batch(self, events: Any) -> None:
         xl = self.xl
         control = self.control
+        killed = self.kill.tripped_now  # bound method of the flag: cheap to call per stop
+        commands_empty = self.commands.empty
+        pacer = self.pacer
+        publisher = self.publisher
         n = len(events)
         i = 0
+        self._events = events
+        self._tape_pos = 0
         if not self._started:
             self._start_strategies(xl.first_feed_time(events))
         while i < n:
-            if self.kill.tripped or control.pending():
+            if killed() or not commands_empty():
                 control.between()
                 if control.stopping:
-                    return
-            if control.paused and not control.step_pending:
-                control.wait_paused()
-                continue
-            end, step_deadline = control.step_window(events, i, n, self.now)
-            fixed = self._deadline()
-            deadline = min(fixed, self.pacer.horizon(self.now), step_deadline)
+                    break
+            end = n
+            fixed = min(self._next_grid, self._due, self._timer_min)
+            deadline = fixed
+            if control.paused:
+                if not control.step_pending:
+                    control.wait_paused()
+                    continue
+                end, step_deadline = control.step_window(events, i, n, self.now)
+                deadline = min(deadline, step_deadline)
+            if pacer.speed is not None:
+                deadline = min(deadline, pacer.horizon(self.now))
             j = xl.run(events, i, end, deadline)
-            if j > i:
-                self.tape.update(events, i, j)
-                self.events_total += j - i
+            if control.paused:
                 control.stepped(events, i, j)
-            i = j
+            self.events_total += j - i
+            self._pos = i = j
             self.stops += 1
             now = xl.feed_now
-            if xl.stopped_on_deadline and deadline == fixed and fixed > now:
-                now = fixed
+            if xl.reason == STOP_DEADLINE and deadline == fixed and fixed > now:
+                now = fixed  # a timer or sample time: the clock reaches it
             if now > self.now:
                 self.now = now
             self._after_stop()
-            if xl.stopped_on_deadline and deadline < fixed and i < n:
-                self.pacer.wait(deadline)
-            self.publisher.maybe_publish()
+            if deadline < fixed and xl.reason == STOP_DEADLINE and i < n:
+                pacer.wait(deadline)
+            if publisher.enabled:
+                publisher.maybe_publish()
+        self.tape.update(events, self._tape_pos, i)
+        self._events = None
 
-    def _deadline(self) -> int:
-        d = self.next_sample
-        if self.inbox:
-            d = min(d, self.inbox[0][1])
-        for slot in self.slots:
-            if slot.next_timer < d and slot.live:
-                d = slot.next_timer
-        return d
+    def sync_tape(self) -> None:
+        """Bring the trade counters up to the current event (they lag behind by design)."""
+        if self._events is not None and self._pos > self._tape_pos:
+            self.tape.update(self._events, self._tape_pos, self._pos)
+            self._tape_pos = self._pos
+
+    def slots_changed(self) -> None:
+        """A strategy was halted, enabled, re-parametrised: recompute what the runner watches."""
+        self.update_timers()
+        self._refresh_watch()
+
+    def update_timers(self) -> None:
+        self._timer_min = min([s.next_timer for s in self.slots if s.live], default=NO_TIMER)
 
     def _after_stop(self) -> None:
         now = self.now
         own = self.xl.take_own()
         if own:
             self.inbox.extend(own)
-        if self.inbox and self.inbox[0][1] <= now:
+            if self._due == NO_DEADLINE:
+                self._due = self.desk.first_due(self.inbox)
+        inbox = self.inbox
+        if inbox and inbox[0][1] <= now:
             due = []
-            while self.inbox and self.inbox[0][1] <= now:
-                due.append(self.inbox.popleft())
+            while inbox and inbox[0][1] <= now:
+                due.append(inbox.popleft())
             self.desk.on_events(due)
-        if now >= self.next_sample:
-            self._sample()
+            self._due = self.desk.first_due(inbox) if inbox else NO_DEADLINE
+        if now >= self._next_grid:
+            self._grid(now)
         if self.kill.tripped:
             return  # the loop acts on it before anything else
         for slot in self.slots:
@@ -252,6 +289,7 @@ class Engine:
         if slot.timer_ns:
             if slot.next_timer <= now:
                 slot.next_timer += ((now - slot.next_timer) // slot.timer_ns + 1) * slot.timer_ns
+            self.update_timers()
         slot.wakes += 1
         self.call_hook(slot, slot.strategy.on_wake, slot.ctx)
         self._refresh_watch()
@@ -286,18 +324,24 @@ class Engine:
     def _start_strategies(self, now: int) -> None:
         self._started = True
         self.now = max(self.now, now)
-        if self.sample_ns:
-            self.next_sample = now - now % self.sample_ns + self.sample_ns
+        self.next_sample = now - now % self.sample_ns + self.sample_ns
+        self.next_mid = now - now % self.mid_ns + self.mid_ns
+        self._next_grid = min(self.next_sample, self.next_mid)
         for slot in self.slots:
             slot.started = True
             if slot.timer_ns:
                 slot.next_timer = now + slot.timer_ns
             self.call_hook(slot, slot.strategy.on_start, slot.ctx)
+        self.update_timers()
         self._refresh_watch()
 
     def _finish(self) -> None:
         if self.state == "running":
             self.state = "ended"
+        if self.inbox:  # responses still on their way when the data ended
+            self.now = max(self.now, self.inbox[-1][1])
+            self.desk.on_events(list(self.inbox))
+            self.inbox.clear()
         for slot in self.slots:
             if slot.started and slot.state != HALTED:
                 self.call_hook(slot, slot.strategy.on_stop, slot.ctx)
@@ -311,6 +355,17 @@ class Engine:
             b, a = self.xl.top_px(sym, 1), self.xl.top_px(sym, -1)
             out.append(None if b == NO_PX or a == NO_PX else (b + a) * 0.5)
         return out
+
+    def _grid(self, now: int) -> None:
+        """Mid rows and equity samples whose grid time has come."""
+        if now >= self.next_mid:
+            mids = self.mids()
+            while self.next_mid <= now:
+                self.mid_rec.add(self.next_mid, mids)
+                self.next_mid += self.mid_ns
+        if now >= self.next_sample:
+            self._sample()
+        self._next_grid = min(self.next_sample, self.next_mid)
 
     def _sample(self, final: bool = False) -> None:
         mids = self.mids()
@@ -339,6 +394,7 @@ class Engine:
         return self.xl.depth(sym, side, n)
 
     def traded(self, sym: int) -> tuple[int, int]:
+        self.sync_tape()
         return self.tape.traded(sym)
 
     def log(self, category: str, strategy: str, text: str, level: str = "info") -> None:

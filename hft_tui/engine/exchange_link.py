@@ -39,6 +39,7 @@ NO_PX = int(NO_PRICE)
 BOOK_WINDOW = 1 << 14
 BOOK_CAPACITY = 1 << 14
 _ALWAYS = c.STOP_OWN | c.STOP_DEADLINE
+_RUNNERS: dict[bool, Any] = {}  # events writeable? -> compiled runner
 
 
 @njit(cache=True, nogil=True)
@@ -83,6 +84,7 @@ class ExchangeLink:
         self.watch_sym = -1
         self.wake_ticks = 1
         self.ff_until: int | None = None
+        self.stops = [0] * 16  # runner returns by reason (codes.STOP_*)
         self._px = np.empty(0, np.int64)
         self._qty = np.empty(0, np.int64)
         self._mult = [ins.tick_value * ins.lot_value for ins in self.instruments]
@@ -110,11 +112,27 @@ class ExchangeLink:
             if start >= end:
                 self.reason = c.STOP_END
                 return end
-        i, self.reason = exchange_run(
+        run = _RUNNERS.get(events.flags.writeable) or self._runner(events)
+        i, self.reason = run(
             self.book, self.ints, self.floats, self.out, events, start, end,
             self.mask, self.watch_sym, self.wake_ticks, deadline,
         )
+        self.stops[self.reason] += 1
         return i
+
+    def _runner(self, events: np.ndarray) -> Any:
+        """The compiled ``exchange_run`` for this kind of event array, called without
+        numba's type dispatch: that dispatch costs microseconds per call (the book
+        state is a tuple of arrays) and the engine calls the runner at every stop."""
+        args = (self.book, self.ints, self.floats, self.out, events, 0, 0, 0, -1, 1, 0)
+        exchange_run(*args)  # compiles or loads from the cache; processes nothing
+        try:
+            types = tuple(exchange_run.typeof_pyval(a) for a in args)
+            run = exchange_run.overloads[types].entry_point
+        except (KeyError, AttributeError):  # another numba: dispatch as usual
+            run = exchange_run
+        _RUNNERS[events.flags.writeable] = run
+        return run
 
     def fast_forward_to(self, ts: int) -> None:
         self.ff_until = ts
@@ -252,6 +270,9 @@ class ExchangeLink:
 
 def _band(wants: list[tuple[int, int]]) -> tuple[int, int]:
     """(reference, half width) of a band inside every (ref - w, ref + w); NO_PX if any ref is NO_PX."""
+    if len(wants) == 1:
+        ref, w = wants[0]
+        return (NO_PX, 1 << 40) if ref == NO_PX else (ref, w)
     if any(ref == NO_PX for ref, _ in wants):
         return NO_PX, 1 << 40
     lo = max(ref - w for ref, w in wants)

@@ -9,8 +9,9 @@ the exchange emitted them.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from hft_tui.engine.clock import NO_DEADLINE
 from hft_tui.engine.slots import OwnOrder, Slot
 from hft_tui.events import (
     ORDER_ACK,
@@ -129,6 +130,18 @@ class OrderDesk:
             self._close(e.slots[order.slot], order, ORDER_CANCELED, -1, reason)
 
     # --- exchange events -----------------------------------------------------------------
+    def first_due(self, inbox: Any) -> int:
+        """Arrival time of the first event in ``inbox`` that calls a strategy hook."""
+        for rec in inbox:
+            kind = rec[5]
+            if kind == ORDER_FILL:
+                return rec[1]
+            if rec[7] & ORDER_DONE:
+                order = self.orders.get(rec[4])
+                if order is not None and rec[4] not in self.e.slots[order.slot].asked_cancel:
+                    return rec[1]
+        return NO_DEADLINE
+
     def on_events(self, records: list[tuple]) -> None:
         """Own-order events (EVENT_DTYPE rows as tuples), in exchange order."""
         e = self.e
@@ -149,12 +162,14 @@ class OrderDesk:
                     order.leaves = qty
                 if kind in STATE_AFTER:
                     order.state = STATE_AFTER[kind]
-                elif kind == ORDER_REJECTED:
-                    order.state = "rejected"
-                elif kind == ORDER_CANCELED:
-                    order.state = "cancelled"
+                elif done:
+                    order.state = "rejected" if kind == ORDER_REJECTED else "cancelled"
+                if kind == ORDER_REJECTED and not done:
+                    # a cancel or replace refused; the order stands as it was
+                    slot.asked_cancel.discard(oid)
                 if kind in (ORDER_CANCELED, ORDER_REJECTED) and e.verbose:
-                    e.log("order", slot.name, f"{order.state} #{oid} ({e.xl.reason_text(kind, aux)})")
+                    what = order.state if done else "request refused"
+                    e.log("order", slot.name, f"{what} #{oid} ({e.xl.reason_text(kind, aux)})")
             if done:
                 self._close(slot, order, kind, aux)
 
