@@ -47,7 +47,8 @@ class L3Book:
         return lv.peekitem(-1)[0] if side == 1 else lv.peekitem(0)[0]
 
     def apply(self, e) -> None:
-        kind, side, px, qty, oid = int(e["kind"]), int(e["side"]), int(e["px"]), int(e["qty"]), int(e["order_id"])
+        kind, side, px = int(e["kind"]), int(e["side"]), int(e["px"])
+        qty, oid = int(e["qty"]), int(e["order_id"])
         assert side in (1, -1) and qty >= 1
         if kind == ADD:
             assert oid not in self.orders, f"order id {oid} reused"

@@ -24,7 +24,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     length = parser.add_mutually_exclusive_group()
     length.add_argument("--events", type=int, metavar="N", help="generate N events (at least)")
     length.add_argument(
-        "--seconds", type=float, metavar="S", help="generate S seconds of exchange time (default 5 without -o)"
+        "--seconds", type=float, metavar="S",
+        help="generate S seconds of exchange time (the default: 5, without --events)",
     )
     parser.add_argument("--seed", type=int, metavar="S", help="RNG seed (default: sim.seed in the config)")
     parser.add_argument("-o", "--output", metavar="FILE", help="write the events to this tick file")

@@ -73,6 +73,7 @@ from hft_tui.feeds.sim_random import (
 _NS = 1e9
 _NO_LIMIT = np.int64(1 << 62)  # a market order's price limit
 
+
 @njit(cache=True, nogil=True, _nrt=False)
 def _latency(st, fp, rng, tab):
     lat = st[ST_LAT_NS]
@@ -149,7 +150,9 @@ def _housekeeping(st, fp, rng, tab, pool, live, lv, al_p, al_i, seed_px, seed_si
 
 
 @njit(cache=True, nogil=True, _nrt=False)
-def generate(st, fp, rng, tab, pool, live, lv, al_p, al_i, seed_px, seed_side, out, i, n_max, n_target, t_stop):
+def generate(
+    st, fp, rng, tab, pool, live, lv, al_p, al_i, seed_px, seed_side, out, i, n_max, n_target, t_stop
+):
     """Write whole messages to out[i:], stopping once out[:n_target] is reached,
     once the clock has reached t_stop (ns), or when the next message might not
     fit before n_max. Returns the new end.
