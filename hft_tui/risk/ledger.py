@@ -16,6 +16,7 @@ from __future__ import annotations
 from hft_tui.strategies.base import LIMIT, POST_ONLY
 
 WINDOW_NS = 1_000_000_000  # the order-rate window: one second of event time
+_NONE: list[int] = []  # shared empty list: most orders are never replaced (never mutated)
 
 
 class OrderRec:
@@ -30,7 +31,7 @@ class OrderRec:
         self.px = px
         self.leaves = qty  # lots still open at the exchange (as far as we know)
         self.reserved = qty  # lots that may still fill: leaves, or more while a replace is in flight
-        self.pending = 0  # replaces sent and not yet confirmed or refused
+        self.pending: list[int] = _NONE  # prices of replaces sent, not yet confirmed or refused
         self.kind = kind
         self.acked = False
         # only orders that can rest in the book can be crossed by our own later orders
@@ -121,33 +122,34 @@ class Ledger:
             self.topen_sell[rec.sym] += lots
         rec.reserved += lots
 
-    def _add_level(self, rec: OrderRec) -> None:
+    def _add_level(self, rec: OrderRec, px: int) -> None:
         k = rec.strategy * self.n_syms + rec.sym
-        px = rec.px
         if rec.side > 0:
             lv = self.bid_levels[k]
             lv[px] = lv.get(px, 0) + 1
-            if self.own_bid[k] is None or px > self.own_bid[k]:
+            best = self.own_bid[k]
+            if best is None or px > best:
                 self.own_bid[k] = px
         else:
             lv = self.ask_levels[k]
             lv[px] = lv.get(px, 0) + 1
-            if self.own_ask[k] is None or px < self.own_ask[k]:
+            best = self.own_ask[k]
+            if best is None or px < best:
                 self.own_ask[k] = px
 
-    def _drop_level(self, rec: OrderRec) -> None:
+    def _drop_level(self, rec: OrderRec, px: int) -> None:
         k = rec.strategy * self.n_syms + rec.sym
         lv = self.bid_levels[k] if rec.side > 0 else self.ask_levels[k]
-        left = lv[rec.px] - 1
+        left = lv[px] - 1
         if left:
-            lv[rec.px] = left
+            lv[px] = left
             return
-        del lv[rec.px]
+        del lv[px]
         # the cached best is rescanned only when its last order leaves
         if rec.side > 0:
-            if rec.px == self.own_bid[k]:
+            if px == self.own_bid[k]:
                 self.own_bid[k] = max(lv) if lv else None
-        elif rec.px == self.own_ask[k]:
+        elif px == self.own_ask[k]:
             self.own_ask[k] = min(lv) if lv else None
 
     # --- what the engine tells us -------------------------------------------------------
@@ -159,7 +161,7 @@ class Ledger:
         self.n_open[rec.strategy] += 1
         self.n_open_total += 1
         if rec.rests:
-            self._add_level(rec)
+            self._add_level(rec, rec.px)
         self.orders_sent[rec.strategy] += 1
         self.lots_sent[rec.strategy] += qty
 
@@ -171,36 +173,49 @@ class Ledger:
         self.n_open[rec.strategy] -= 1
         self.n_open_total -= 1
         if rec.rests:
-            self._drop_level(rec)
+            self._drop_level(rec, rec.px)
+            for px in rec.pending:
+                self._drop_level(rec, px)
         return rec
 
-    def replace_sent(self, rec: OrderRec, px: int, qty: int, additive: bool) -> None:
-        """A replace in flight is a cancel plus a new order: until the exchange
-        confirms it, the old order may fill in full and the new size may still
-        rest afterwards (``additive``: its lots are reserved on top). A pure size
-        cut at the same price cannot add anything. Several replaces in flight
-        stack the same way; the exchange's confirmation of the last one restores
-        the exact figure."""
-        if rec.rests and px != rec.px:
-            self._drop_level(rec)
-            rec.px = px
-            self._add_level(rec)
-        rec.pending += 1
-        if additive:
-            self._reserve(rec, qty)
+    def replace_sent(self, rec: OrderRec, px: int, qty: int) -> None:
+        """A replace in flight is a cancel plus a new order. How an exchange treats
+        fills that race a replace varies, so assume the worst: the old order fills
+        in full and the new size still rests afterwards; its lots are reserved on
+        top, and both prices count as resting for the self-trade check. Several
+        replaces in flight stack the same way; the exchange's answer to the last
+        one restores the exact figures."""
+        if rec.pending is _NONE:
+            rec.pending = []
+        rec.pending.append(px)
+        self._add_level(rec, px)
+        self._reserve(rec, qty)
+        self.replaces_sent[rec.strategy] += 1
+        self.lots_sent[rec.strategy] += qty
 
-    def replaced(self, rec: OrderRec, px: int, leaves: int) -> None:
-        if rec.rests and px != rec.px:
-            self._drop_level(rec)
-            rec.px = px
-            self._add_level(rec)
+    def replaced(self, rec: OrderRec, px: int | None, leaves: int) -> None:
+        """The exchange applied the oldest replace in flight: the order rests at px
+        (None: the price that replace asked for) with ``leaves`` lots open."""
+        if rec.pending:
+            sent = rec.pending.pop(0)
+            if px is None:
+                px = sent
+            elif px != sent:
+                self._drop_level(rec, sent)
+                self._add_level(rec, px)
+        else:
+            if px is None:
+                px = rec.px
+            self._add_level(rec, px)
+        self._drop_level(rec, rec.px)
+        rec.px = px
         rec.leaves = leaves
-        rec.pending = max(0, rec.pending - 1)
         if not rec.pending:
             self._reserve(rec, leaves - rec.reserved)
 
     def replace_refused(self, rec: OrderRec) -> None:
-        rec.pending = max(0, rec.pending - 1)
+        if rec.pending:
+            self._drop_level(rec, rec.pending.pop(0))
         if not rec.pending:
             self._reserve(rec, rec.leaves - rec.reserved)
 
@@ -211,7 +226,7 @@ class Ledger:
         self.fills[strategy] += 1
         if rec is not None:
             rec.leaves = max(0, rec.leaves - qty)
-            target = rec.leaves if not rec.pending else max(0, rec.reserved - qty)
+            target = max(0, rec.reserved - qty) if rec.pending else rec.leaves
             self._reserve(rec, target - rec.reserved)
 
     def open_ids(self, strategy: int | None = None) -> list[int]:

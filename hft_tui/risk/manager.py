@@ -20,9 +20,10 @@ stale_feed, bad_order, unknown_strategy, unknown_order, max_order_qty, no_mid,
 no_market, price_band, max_order_notional, post_only_cross, self_trade,
 max_open_orders, max_position, max_gross_notional, rate_limit.
 
-A replace is checked as a cancel plus a new order (the old order may still fill
-in full before the replace lands); a cut in size at the same price is a partial
-cancel and, like a cancel, always allowed.
+A replace is checked and reserved as a cancel plus a new order: how an exchange
+treats fills that race a replace varies, so the manager assumes the old order
+may fill in full before the replace lands and the new size still rests after
+it. Near a limit, cancel first and send anew once the cancel is confirmed.
 
 Interface changes against the engine brief: on_cancel_sent / on_replace_sent
 record the messages (they count in the rate window); post_trade takes optional
@@ -113,12 +114,9 @@ class RiskManager(PreTrade):
 
     def on_replace_sent(self, order_id: int, px: int | None, qty: int | None, now_ns: int) -> None:
         rec = self.ledger.orders.get(order_id)
-        if rec is None:
+        if rec is None or not rec.rests:
             return
-        new_px = rec.px if px is None else px
-        new_qty = rec.leaves if qty is None else qty
-        self.ledger.replace_sent(rec, new_px, new_qty, not (new_px == rec.px and new_qty <= rec.leaves))
-        self.ledger.replaces_sent[rec.strategy] += 1
+        self.ledger.replace_sent(rec, rec.px if px is None else px, rec.leaves if qty is None else qty)
         self._record(rec.strategy, now_ns)
 
     def _record(self, si: int, now: int) -> None:
@@ -141,7 +139,8 @@ class RiskManager(PreTrade):
         elif kind == ORDER_ACK:
             rec.acked = True
         elif kind == ORDER_REPLACED:
-            led.replaced(rec, px if px else rec.px, qty)
+            if rec.rests:
+                led.replaced(rec, px or None, qty)
         elif kind == ORDER_REJECTED and (done is False or (done is None and rec.acked and rec.pending)):
             led.replace_refused(rec)  # the replace was refused; the order itself still rests
         elif kind in (ORDER_CANCELED, ORDER_REJECTED):

@@ -83,8 +83,7 @@ class PreTrade:
             return self._fail(strategy, "bad_order", f"a {rec.kind} order cannot be replaced")
         new_px = rec.px if px is None else px
         new_qty = rec.leaves if qty is None else qty
-        if new_px == rec.px and 0 < new_qty <= rec.leaves:
-            return None  # a partial cancel: allowed like any cancel
+        # even a size cut is checked: an exchange may re-open it after the old size filled
         return self._check(si, rec.sym, rec.side, new_px, new_qty, rec.kind, now_ns, best_bid, best_ask, False)
 
     def check_cancel(self, strategy: str, order_id: int) -> str | None:
