@@ -166,6 +166,7 @@ class Controller:
             slot.enabled = True
             slot.state = ACTIVE
             slot.error = ""
+            slot.wake_now = True  # let it look at the market at the next stop
             if slot.timer_ns:
                 slot.next_timer = e.now + slot.timer_ns
         else:

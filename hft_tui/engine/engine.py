@@ -46,7 +46,7 @@ from hft_tui.engine.slots import NO_TIMER, Slot
 from hft_tui.engine.snapshot import HALTED, LogLine, Snapshot
 from hft_tui.engine.tape import Tape
 from hft_tui.engine.watchdog import KILL, Watchdog
-from hft_tui.exchange.codes import STOP_DEADLINE
+from hft_tui.exchange.codes import STOP_BBO, STOP_DEADLINE
 from hft_tui.portfolio import Portfolio
 from hft_tui.risk import RiskManager
 from hft_tui.source import Source
@@ -258,13 +258,18 @@ class Engine:
             self._grid(now)
         if self.kill.tripped:
             return  # the loop acts on it before anything else
+        woke = False
         for slot in self.slots:
             if slot.live and self._wake_due(slot, now):
                 self._wake(slot, now)
+                woke = True
+        if woke or self.xl.reason == STOP_BBO:
+            # the runner moved its references at a best-price stop: put the bands back
+            self._refresh_watch()
 
     # --- wake-ups ---------------------------------------------------------------------------
     def _wake_due(self, slot: Slot, now: int) -> bool:
-        if slot.fill_wake or slot.next_timer <= now:
+        if slot.wake_now or slot.next_timer <= now:
             return True
         wt = slot.wake_ticks
         if wt:
@@ -281,7 +286,7 @@ class Engine:
         return False
 
     def _wake(self, slot: Slot, now: int) -> None:
-        slot.fill_wake = False
+        slot.wake_now = False
         top = self.xl.top_px
         for sym in slot.symbols:
             slot.ref_bid[sym] = top(sym, 1)
@@ -292,7 +297,6 @@ class Engine:
             self.update_timers()
         slot.wakes += 1
         self.call_hook(slot, slot.strategy.on_wake, slot.ctx)
-        self._refresh_watch()
 
     def _refresh_watch(self) -> None:
         """Tell the runner which best-price moves matter (the tightest band of the live strategies)."""
@@ -329,6 +333,9 @@ class Engine:
         self._next_grid = min(self.next_sample, self.next_mid)
         for slot in self.slots:
             slot.started = True
+            for sym in range(self.n_syms):  # empty sides: the first price is a move
+                slot.ref_bid[sym] = self.xl.top_px(sym, 1)
+                slot.ref_ask[sym] = self.xl.top_px(sym, -1)
             if slot.timer_ns:
                 slot.next_timer = now + slot.timer_ns
             self.call_hook(slot, slot.strategy.on_start, slot.ctx)

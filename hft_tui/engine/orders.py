@@ -189,7 +189,7 @@ class OrderDesk:
         if e.verbose:
             e.log("fill", slot.name, f"{'bought' if side > 0 else 'sold'} {qty} @ {px} #{order.order_id} ({liquidity})")
         if slot.live:
-            slot.fill_wake = True
+            slot.wake_now = True
             e.call_hook(slot, slot.strategy.on_fill, slot.ctx, Fill(order.order_id, sym, side, px, qty, fee, liquidity, ts, done))
 
     def _close(self, slot: Slot, order: OwnOrder, kind: int, aux: int, why: str = "") -> None:

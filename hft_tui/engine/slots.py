@@ -42,7 +42,7 @@ class Slot:
     timer_ns: int = 0
     symbols: tuple[int, ...] = ()
     next_timer: int = NO_TIMER
-    fill_wake: bool = False
+    wake_now: bool = False
     wakes: int = 0
     # best bid / ask per symbol when the strategy was last woken
     ref_bid: list[int] = field(default_factory=list)

@@ -12,7 +12,7 @@ Parameters (prices in ticks, sizes in lots of the traded instrument):
 ========== ======= ==========================================================
 sym        0       index of the instrument to quote
 levels     3       orders per side
-spacing    5       ticks between grid lines
+spacing    50      ticks between grid lines
 offset     1       grid lines between the mid and the innermost quote (>= 1)
 size       100     lots per order
 max_position 1000  no more bids above this position, no asks below minus it
@@ -31,7 +31,7 @@ class Grid(Strategy):
     defaults: ClassVar[dict[str, Any]] = {
         "sym": 0,
         "levels": 3,
-        "spacing": 5,
+        "spacing": 50,
         "offset": 1,
         "size": 100,
         "max_position": 1000,

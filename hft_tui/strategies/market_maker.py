@@ -25,17 +25,22 @@ by that much (``wake_ticks``), on its own fills and on the timer, so it costs
 nothing while the market is quiet. At ``max_inventory`` lots long it stops
 bidding, at ``max_inventory`` short it stops offering.
 
+Defaults are sized for the built-in sim venue (BTCUSDT-like, tick 0.01, mid
+volatility about 230 ticks per sqrt(second)): a spread of about 140 ticks
+around a reservation price skewed 40 ticks per ``size`` of inventory. Scale
+gamma, k, sigma_init and requote_ticks with the tick size of other data.
+
 ========================= ======= =====================================================
 sym                       0       instrument index
-gamma                     0.1     risk aversion
-k                         0.5     order-arrival intensity decay, per tick
+gamma                     0.0001  risk aversion, per tick per unit of inventory
+k                         0.02    order-arrival intensity decay, per tick
 horizon_s                 10.0    rolling horizon tau, seconds
-sigma_init                1.0     starting volatility, ticks / sqrt(s)
+sigma_init                200.0   starting volatility, ticks / sqrt(s)
 sigma_halflife_s          60.0    half-life of the volatility estimate, seconds
 sigma_sample_ms           1000.0  mid sampling interval for the estimate (the timer)
 size                      100     lots per quote (also the unit of q)
 max_inventory             1000    lots: no quote that would go beyond it
-requote_ticks             2       move a quote only if its price changed this much
+requote_ticks             40      move a quote only if its price changed this much
 min_spread_ticks          1       never quote a tighter spread
 ========================= ======= =====================================================
 """
@@ -61,19 +66,17 @@ def as_quotes(mid2: int, q: float, var: float, gamma: float, k: float, tau: floa
 
 
 class MarketMaker(Strategy):
-    wake_ticks: ClassVar[int] = 2
-    timer_ms: ClassVar[float] = 1000.0
     defaults: ClassVar[dict[str, Any]] = {
         "sym": 0,
-        "gamma": 0.1,
-        "k": 0.5,
+        "gamma": 0.0001,
+        "k": 0.02,
         "horizon_s": 10.0,
-        "sigma_init": 1.0,
+        "sigma_init": 200.0,
         "sigma_halflife_s": 60.0,
         "sigma_sample_ms": 1000.0,
         "size": 100,
         "max_inventory": 1000,
-        "requote_ticks": 2,
+        "requote_ticks": 40,
         "min_spread_ticks": 1,
     }
 
@@ -88,10 +91,14 @@ class MarketMaker(Strategy):
             if p[key] < 1:
                 raise ValueError(f"{key} must be at least 1, got {p[key]}")
 
-    def __init__(self, name: str, params: dict[str, Any] | None = None) -> None:
-        super().__init__(name, params)
-        self.wake_ticks = self.params["requote_ticks"]
-        self.timer_ms = self.params["sigma_sample_ms"]
+    # The wake conditions follow the parameters (also when one changes at run time).
+    @property  # type: ignore[override]
+    def wake_ticks(self) -> int:
+        return self.params["requote_ticks"]
+
+    @property  # type: ignore[override]
+    def timer_ms(self) -> float:
+        return self.params["sigma_sample_ms"]
 
     def on_start(self, ctx: Context) -> None:
         self.var = self.params["sigma_init"] ** 2
@@ -132,8 +139,13 @@ class MarketMaker(Strategy):
         bid = min(bid, best_ask[0] - 1)
         ask = max(ask, best_bid[0] + 1)
         limit = p["max_inventory"]
-        self.bid_id, self.bid_px = self._quote(ctx, 1, self.bid_id, self.bid_px, bid, pos + size <= limit)
-        self.ask_id, self.ask_px = self._quote(ctx, -1, self.ask_id, self.ask_px, ask, pos - size >= -limit)
+        up = self.ask_id is not None and bid >= self.ask_px
+        for side in ((-1, 1) if up else (1, -1)):
+            # when the market jumped up, move the ask first so the new bid does not cross it
+            if side > 0:
+                self.bid_id, self.bid_px = self._quote(ctx, 1, self.bid_id, self.bid_px, bid, pos + size <= limit)
+            else:
+                self.ask_id, self.ask_px = self._quote(ctx, -1, self.ask_id, self.ask_px, ask, pos - size >= -limit)
 
     def _quote(self, ctx: Context, side: int, oid: int | None, cur: int, want: int, allowed: bool) -> tuple[int | None, int]:
         p = self.params
@@ -146,7 +158,9 @@ class MarketMaker(Strategy):
                 return oid, cur
             if ctx.replace(oid, px=want):
                 return oid, want
-            ctx.cancel(oid)
+            # refused (risk: rate, self-trade against our other quote in flight):
+            # the quote stays where it is; the next wake tries again
+            return oid, cur
         if side > 0:
             new = ctx.buy(p["size"], want, p["sym"], POST_ONLY)
         else:

@@ -14,8 +14,10 @@ IOC at the opposite best once the mid has moved ``take_profit_ticks`` in its
 favour or ``stop_loss_ticks`` against it (from the average entry price), or
 after ``max_hold_ms``. After every entry and exit it waits ``cooldown_ms``.
 
-The engine wakes it when the best bid or ask moves, on its fills and every
-``timer_ms`` (for the flow average and the holding time).
+The engine wakes it when the best bid or ask moves by 10 ticks, on its fills
+and every 100 ms of event time (for the flow average and the holding time).
+Defaults are sized for the built-in sim venue (tick 0.01, mid volatility about
+230 ticks per sqrt(second)).
 
 ==================== ======= ============================================================
 sym                  0       instrument index
@@ -24,8 +26,8 @@ imbalance_threshold  0.3     entry needs |imbalance| above this (0..1)
 flow_halflife_ms     500.0   half-life of the trade-flow averages
 flow_threshold       0.2     entry needs |flow| above this, same sign (0..1)
 size                 100     lots per entry
-take_profit_ticks    10      exit when the mid moved this much in favour
-stop_loss_ticks      10      exit when the mid moved this much against
+take_profit_ticks    300     exit when the mid moved this much in favour
+stop_loss_ticks      200     exit when the mid moved this much against
 max_hold_ms          30000.0 exit after holding this long (0: never)
 cooldown_ms          1000.0  no entry this long after an entry or exit
 ==================== ======= ============================================================
@@ -39,7 +41,7 @@ from hft_tui.strategies.base import IOC, Context, Fill, Strategy
 
 
 class Taker(Strategy):
-    wake_ticks: ClassVar[int] = 1
+    wake_ticks: ClassVar[int] = 10
     timer_ms: ClassVar[float] = 100.0
     defaults: ClassVar[dict[str, Any]] = {
         "sym": 0,
@@ -48,8 +50,8 @@ class Taker(Strategy):
         "flow_halflife_ms": 500.0,
         "flow_threshold": 0.2,
         "size": 100,
-        "take_profit_ticks": 10,
-        "stop_loss_ticks": 10,
+        "take_profit_ticks": 300,
+        "stop_loss_ticks": 200,
         "max_hold_ms": 30000.0,
         "cooldown_ms": 1000.0,
     }
