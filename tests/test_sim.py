@@ -46,9 +46,9 @@ class L3Book:
             return None
         return lv.peekitem(-1)[0] if side == 1 else lv.peekitem(0)[0]
 
-    def apply(self, e) -> None:
-        kind, side, px = int(e["kind"]), int(e["side"]), int(e["px"])
-        qty, oid = int(e["qty"]), int(e["order_id"])
+    def apply(self, e: tuple) -> None:
+        """One event as a tuple in EVENT_DTYPE field order (``events.tolist()``)."""
+        _, _, px, qty, oid, kind, side, flags, _, _ = e
         assert side in (1, -1) and qty >= 1
         if kind == ADD:
             assert oid not in self.orders, f"order id {oid} reused"
@@ -77,12 +77,12 @@ class L3Book:
                     del self.levels[side][px]
         else:
             raise AssertionError(f"unexpected kind {kind}")
-        if e["flags"] & EOM:
+        if flags & EOM:
             bid, ask = self.best(1), self.best(-1)
             assert bid is None or ask is None or bid < ask, f"crossed book {bid} >= {ask}"
 
     def replay(self, events: np.ndarray) -> None:
-        for e in events:
+        for e in events.tolist():
             self.apply(e)
 
 
@@ -252,11 +252,11 @@ def test_limit_orders_follow_the_power_law():
     ev = gen(SimVenue(p, seed=2), 120_000)
     book, dist = L3Book(), []
     seeds = SimVenue(p).initial_orders
-    for j, e in enumerate(ev):
-        side = int(e["side"])
+    for j, e in enumerate(ev.tolist()):
+        px, kind, side = e[2], e[5], e[6]
         # past the initial book; a side's refill (it was empty) follows its own rule
-        if e["kind"] == ADD and j >= seeds and book.best(side) is not None:
-            dist.append((book.best(-side) - int(e["px"])) * side)
+        if kind == ADD and j >= seeds and book.best(side) is not None:
+            dist.append((book.best(-side) - px) * side)
         book.apply(e)
     counts = np.bincount(np.array(dist), minlength=9)[1:]
     want = p.distance_weights() / p.distance_weights().sum()
