@@ -363,7 +363,12 @@ def test_reduce_only_admits_exactly_the_shrinking_orders(start, orders) -> None:
 
 
 @settings(max_examples=150, deadline=None)
-@given(gaps=st.lists(st.integers(0, 600), min_size=1, max_size=60), cap=st.integers(1, 6), cancels=st.lists(st.booleans()))
+@given(
+    # steps of a quarter second, some a nanosecond off: the window's edges get hit exactly
+    gaps=st.lists(st.tuples(st.integers(0, 4), st.sampled_from([0, 0, 0, -1, 1])), min_size=1, max_size=60),
+    cap=st.integers(1, 6),
+    cancels=st.lists(st.booleans()),
+)
 def test_rate_limit_counts_messages_in_event_time(gaps, cap, cancels) -> None:
     """Admitted iff fewer than ``cap`` messages (orders and cancels) in the last
     second of event time; no wall clock is read."""
@@ -378,13 +383,13 @@ def test_rate_limit_counts_messages_in_event_time(gaps, cap, cancels) -> None:
         _rate_case(gaps, cap, cancels)
 
 
-def _rate_case(gaps: list[int], cap: int, cancels: list[bool]) -> None:
+def _rate_case(gaps: list[tuple[int, int]], cap: int, cancels: list[bool]) -> None:
     cfg = dataclasses.replace(LOOSE, max_order_rate=cap, max_position=1000, max_order_qty=1000)
     rm = RiskManager(cfg, ONE, ["s"])
     sent: list[int] = []
     now = 5 * 10**9
-    for i, gap in enumerate(gaps):
-        now += gap * MS
+    for i, (quarters, nudge) in enumerate(gaps):
+        now += max(0, quarters * 250 * MS + nudge)
         recent = [t for t in sent if t > now - 1000 * MS]
         if i < len(cancels) and cancels[i] and rm.open_order_ids():
             oid = rm.open_order_ids()[0]
@@ -398,3 +403,72 @@ def _rate_case(gaps: list[int], cap: int, cancels: list[bool]) -> None:
         if reason is None:
             rm.on_order_sent(i, "s", 0, 1, 1000, 1, LIMIT, now)
             sent.append(now)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    ops=st.lists(
+        st.tuples(st.sampled_from(["send", "replace", "fill", "fill", "land"]), st.integers(1, 10), st.booleans()),
+        max_size=40,
+    )
+)
+def test_replace_races_never_break_the_position_limit(ops) -> None:
+    """Buys only, so every lot counts against the limit; replaces land late, after
+    fills, either re-opening their full size or (FIX style) size minus fills since."""
+    rm = RiskManager(dataclasses.replace(LOOSE, max_position=12), ONE, ["s"])
+    orders: dict[int, dict] = {}
+    pos, next_id = 0, 0
+
+    def fill(oid: int, q: int) -> None:
+        nonlocal pos
+        o = orders[oid]
+        q = min(q, o["leaves"])
+        if q == 0:
+            return
+        o["leaves"] -= q
+        o["since"] += q
+        pos += q
+        done = o["leaves"] == 0 and not o["pending"]
+        if done:
+            del orders[oid]
+        rm.on_order_event(oid, ORDER_FILL, 1000, q, done)
+        assert pos <= 12
+
+    def land(oid: int, reset: bool) -> None:
+        o = orders[oid]
+        q = o["pending"].pop(0)
+        o["leaves"] = q if reset else max(0, q - o["since"])
+        o["since"] = 0
+        if o["leaves"] == 0 and not o["pending"]:
+            del orders[oid]
+            rm.on_order_event(oid, ORDER_CANCELED, 0, 0, True)
+        else:
+            rm.on_order_event(oid, ORDER_REPLACED, 1000, o["leaves"], False)
+
+    for op, q, flag in ops:
+        ids = sorted(orders)
+        if op == "send":
+            if rm.check_order("s", 0, 1, 1000, q, LIMIT, 0, None, None) is None:
+                rm.on_order_sent(next_id, "s", 0, 1, 1000, q, LIMIT, 0)
+                orders[next_id] = {"leaves": q, "pending": [], "since": 0}
+                next_id += 1
+        elif op == "replace" and ids:
+            oid = ids[q % len(ids)]
+            if rm.check_replace("s", oid, 1000 + flag, q, 0, None, None) is None:
+                rm.on_replace_sent(oid, 1000 + flag, q, 0)
+                orders[oid]["pending"].append(q)
+                orders[oid]["since"] = 0
+        elif op == "fill" and ids:
+            fill(ids[q % len(ids)], q if flag else 10)
+        elif op == "land":
+            waiting = [i for i in ids if orders[i]["pending"]]
+            if waiting:
+                land(waiting[q % len(waiting)], flag)
+    # the worst end: every replace lands re-opening its size and everything fills
+    for oid in sorted(orders):
+        fill(oid, 10**6)
+        while oid in orders and orders[oid]["pending"]:
+            land(oid, True)
+            if oid in orders:
+                fill(oid, 10**6)
+    assert pos <= 12
