@@ -184,7 +184,7 @@ def test_replace_is_checked_as_cancel_plus_new() -> None:
     assert rm.ledger.open_buy == [310, 0]  # old 150 + new 150 + the IOC's 10, until the exchange answers
     rm.on_order_event(1, ORDER_FILL, BID, 50)  # the old order fills before the replace lands
     assert rm.ledger.open_buy == [260, 0]
-    rm.on_order_event(1, ORDER_REPLACED, BID - 1, 100)  # FIX style: 150 - 50
+    rm.on_order_event(1, ORDER_REPLACED, BID - 1, 150)  # new total 150, of which 50 filled
     assert rm.ledger.open_buy == [110, 0] and rm.position("mm") == 50
     rm.on_replace_sent(1, BID - 2, 100, T0)
     rm.on_order_event(1, ORDER_REJECTED, 0, 0, False)  # the replace refused, the order rests on

@@ -2,8 +2,9 @@
 
 A small exchange model answers the orders the risk manager lets through with
 acks, partial fills in any order, cancels and replaces. It applies a replace
-either the hard way (the new size rests whatever filled meanwhile) or the FIX
-way (new size minus what filled since), so the manager cannot rely on either.
+either the hard way (the new size rests whatever filled meanwhile) or the way
+the simulated exchange does (the new size is the order's total: what filled
+counts against it), so the manager cannot rely on either.
 Independent oracles, computed from the model and never from the manager's own
 ledger, check every admitted intent; the real position is checked after every
 fill.
@@ -173,7 +174,7 @@ class RiskMachine(RuleBasedStateMachine):
             self.rm.on_order_sent(oid, strategy, sym, side, px, qty, kind, self.now)
             self.msgs[strategy].append(self.now)
             self.orders[oid] = {"strategy": strategy, "sym": sym, "side": side, "px": px, "leaves": qty,
-                                "kind": kind, "pending": [], "filled_since": 0}  # fmt: skip
+                                "kind": kind, "pending": [], "filled": 0}  # fmt: skip
 
     @precondition(lambda self: self.orders)
     @rule(data=st.data(), dt=st.integers(0, 200))
@@ -202,7 +203,6 @@ class RiskMachine(RuleBasedStateMachine):
         self.rm.on_replace_sent(oid, px, qty, self.now)
         self.msgs[o["strategy"]].append(self.now)
         o["pending"].append((px, qty))
-        o["filled_since"] = 0
 
     # --- the exchange's answers --------------------------------------------------------------
     @precondition(lambda self: self.orders)
@@ -219,7 +219,7 @@ class RiskMachine(RuleBasedStateMachine):
             return
         q = max(1, int(o["leaves"] * frac))
         o["leaves"] -= q
-        o["filled_since"] += q
+        o["filled"] += q
         self.pos[(o["strategy"], o["sym"])] += o["side"] * q
         done = o["leaves"] == 0 and not o["pending"]
         if done:
@@ -228,18 +228,18 @@ class RiskMachine(RuleBasedStateMachine):
         self.check_positions()
 
     @precondition(lambda self: any(o["pending"] for o in self.orders.values()))
-    @rule(data=st.data(), fix_style=st.booleans())
-    def replace_lands(self, data, fix_style) -> None:
+    @rule(data=st.data(), total_size=st.booleans())
+    def replace_lands(self, data, total_size) -> None:
         oid = data.draw(st.sampled_from(sorted(k for k, o in self.orders.items() if o["pending"])))
         o = self.orders[oid]
         px, qty = o["pending"].pop(0)
         o["px"] = px
-        o["leaves"] = max(0, qty - o["filled_since"]) if fix_style else qty
+        o["leaves"] = max(0, qty - o["filled"]) if total_size else qty
         if o["leaves"] == 0 and not o["pending"]:
             del self.orders[oid]
             self.rm.on_order_event(oid, ORDER_CANCELED, 0, 0, True)
-        else:
-            self.rm.on_order_event(oid, ORDER_REPLACED, px, o["leaves"], False)
+        else:  # the event carries the new total size, filled lots included
+            self.rm.on_order_event(oid, ORDER_REPLACED, px, o["filled"] + o["leaves"], False)
 
     @precondition(lambda self: self.orders)
     @rule(data=st.data())
@@ -414,7 +414,8 @@ def _rate_case(gaps: list[tuple[int, int]], cap: int, cancels: list[bool]) -> No
 )
 def test_replace_races_never_break_the_position_limit(ops) -> None:
     """Buys only, so every lot counts against the limit; replaces land late, after
-    fills, either re-opening their full size or (FIX style) size minus fills since."""
+    fills, either re-opening their full size or (as the simulated exchange does)
+    as a new total size that counts what already filled."""
     rm = RiskManager(dataclasses.replace(LOOSE, max_position=12), ONE, ["s"])
     orders: dict[int, dict] = {}
     pos, next_id = 0, 0
@@ -426,7 +427,7 @@ def test_replace_races_never_break_the_position_limit(ops) -> None:
         if q == 0:
             return
         o["leaves"] -= q
-        o["since"] += q
+        o["filled"] += q
         pos += q
         done = o["leaves"] == 0 and not o["pending"]
         if done:
@@ -437,27 +438,25 @@ def test_replace_races_never_break_the_position_limit(ops) -> None:
     def land(oid: int, reset: bool) -> None:
         o = orders[oid]
         q = o["pending"].pop(0)
-        o["leaves"] = q if reset else max(0, q - o["since"])
-        o["since"] = 0
+        o["leaves"] = q if reset else max(0, q - o["filled"])
         if o["leaves"] == 0 and not o["pending"]:
             del orders[oid]
             rm.on_order_event(oid, ORDER_CANCELED, 0, 0, True)
         else:
-            rm.on_order_event(oid, ORDER_REPLACED, 1000, o["leaves"], False)
+            rm.on_order_event(oid, ORDER_REPLACED, 1000, o["filled"] + o["leaves"], False)
 
     for op, q, flag in ops:
         ids = sorted(orders)
         if op == "send":
             if rm.check_order("s", 0, 1, 1000, q, LIMIT, 0, None, None) is None:
                 rm.on_order_sent(next_id, "s", 0, 1, 1000, q, LIMIT, 0)
-                orders[next_id] = {"leaves": q, "pending": [], "since": 0}
+                orders[next_id] = {"leaves": q, "pending": [], "filled": 0}
                 next_id += 1
         elif op == "replace" and ids:
             oid = ids[q % len(ids)]
             if rm.check_replace("s", oid, 1000 + flag, q, 0, None, None) is None:
                 rm.on_replace_sent(oid, 1000 + flag, q, 0)
                 orders[oid]["pending"].append(q)
-                orders[oid]["since"] = 0
         elif op == "fill" and ids:
             fill(ids[q % len(ids)], q if flag else 10)
         elif op == "land":
