@@ -2,8 +2,9 @@
 
 A small exchange model answers the orders the risk manager lets through with
 acks, partial fills in any order, cancels and replaces. It applies a replace
-either the hard way (the new size rests whatever filled meanwhile) or the FIX
-way (new size minus what filled since), so the manager cannot rely on either.
+either the hard way (the new size rests whatever filled meanwhile) or the way
+the simulated exchange does (the new size is the order's total: what filled
+counts against it), so the manager cannot rely on either.
 Independent oracles, computed from the model and never from the manager's own
 ledger, check every admitted intent; the real position is checked after every
 fill.
@@ -173,7 +174,7 @@ class RiskMachine(RuleBasedStateMachine):
             self.rm.on_order_sent(oid, strategy, sym, side, px, qty, kind, self.now)
             self.msgs[strategy].append(self.now)
             self.orders[oid] = {"strategy": strategy, "sym": sym, "side": side, "px": px, "leaves": qty,
-                                "kind": kind, "pending": [], "filled_since": 0}  # fmt: skip
+                                "kind": kind, "pending": [], "filled": 0}  # fmt: skip
 
     @precondition(lambda self: self.orders)
     @rule(data=st.data(), dt=st.integers(0, 200))
@@ -202,7 +203,6 @@ class RiskMachine(RuleBasedStateMachine):
         self.rm.on_replace_sent(oid, px, qty, self.now)
         self.msgs[o["strategy"]].append(self.now)
         o["pending"].append((px, qty))
-        o["filled_since"] = 0
 
     # --- the exchange's answers --------------------------------------------------------------
     @precondition(lambda self: self.orders)
@@ -219,7 +219,7 @@ class RiskMachine(RuleBasedStateMachine):
             return
         q = max(1, int(o["leaves"] * frac))
         o["leaves"] -= q
-        o["filled_since"] += q
+        o["filled"] += q
         self.pos[(o["strategy"], o["sym"])] += o["side"] * q
         done = o["leaves"] == 0 and not o["pending"]
         if done:
@@ -228,18 +228,18 @@ class RiskMachine(RuleBasedStateMachine):
         self.check_positions()
 
     @precondition(lambda self: any(o["pending"] for o in self.orders.values()))
-    @rule(data=st.data(), fix_style=st.booleans())
-    def replace_lands(self, data, fix_style) -> None:
+    @rule(data=st.data(), total_size=st.booleans())
+    def replace_lands(self, data, total_size) -> None:
         oid = data.draw(st.sampled_from(sorted(k for k, o in self.orders.items() if o["pending"])))
         o = self.orders[oid]
         px, qty = o["pending"].pop(0)
         o["px"] = px
-        o["leaves"] = max(0, qty - o["filled_since"]) if fix_style else qty
+        o["leaves"] = max(0, qty - o["filled"]) if total_size else qty
         if o["leaves"] == 0 and not o["pending"]:
             del self.orders[oid]
             self.rm.on_order_event(oid, ORDER_CANCELED, 0, 0, True)
-        else:
-            self.rm.on_order_event(oid, ORDER_REPLACED, px, o["leaves"], False)
+        else:  # the event carries the new total size, filled lots included
+            self.rm.on_order_event(oid, ORDER_REPLACED, px, o["filled"] + o["leaves"], False)
 
     @precondition(lambda self: self.orders)
     @rule(data=st.data())
@@ -363,7 +363,12 @@ def test_reduce_only_admits_exactly_the_shrinking_orders(start, orders) -> None:
 
 
 @settings(max_examples=150, deadline=None)
-@given(gaps=st.lists(st.integers(0, 600), min_size=1, max_size=60), cap=st.integers(1, 6), cancels=st.lists(st.booleans()))
+@given(
+    # steps of a quarter second, some a nanosecond off: the window's edges get hit exactly
+    gaps=st.lists(st.tuples(st.integers(0, 4), st.sampled_from([0, 0, 0, -1, 1])), min_size=1, max_size=60),
+    cap=st.integers(1, 6),
+    cancels=st.lists(st.booleans()),
+)
 def test_rate_limit_counts_messages_in_event_time(gaps, cap, cancels) -> None:
     """Admitted iff fewer than ``cap`` messages (orders and cancels) in the last
     second of event time; no wall clock is read."""
@@ -378,13 +383,13 @@ def test_rate_limit_counts_messages_in_event_time(gaps, cap, cancels) -> None:
         _rate_case(gaps, cap, cancels)
 
 
-def _rate_case(gaps: list[int], cap: int, cancels: list[bool]) -> None:
+def _rate_case(gaps: list[tuple[int, int]], cap: int, cancels: list[bool]) -> None:
     cfg = dataclasses.replace(LOOSE, max_order_rate=cap, max_position=1000, max_order_qty=1000)
     rm = RiskManager(cfg, ONE, ["s"])
     sent: list[int] = []
     now = 5 * 10**9
-    for i, gap in enumerate(gaps):
-        now += gap * MS
+    for i, (quarters, nudge) in enumerate(gaps):
+        now += max(0, quarters * 250 * MS + nudge)
         recent = [t for t in sent if t > now - 1000 * MS]
         if i < len(cancels) and cancels[i] and rm.open_order_ids():
             oid = rm.open_order_ids()[0]
@@ -398,3 +403,71 @@ def _rate_case(gaps: list[int], cap: int, cancels: list[bool]) -> None:
         if reason is None:
             rm.on_order_sent(i, "s", 0, 1, 1000, 1, LIMIT, now)
             sent.append(now)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    ops=st.lists(
+        st.tuples(st.sampled_from(["send", "replace", "fill", "fill", "land"]), st.integers(1, 10), st.booleans()),
+        max_size=40,
+    )
+)
+def test_replace_races_never_break_the_position_limit(ops) -> None:
+    """Buys only, so every lot counts against the limit; replaces land late, after
+    fills, either re-opening their full size or (as the simulated exchange does)
+    as a new total size that counts what already filled."""
+    rm = RiskManager(dataclasses.replace(LOOSE, max_position=12), ONE, ["s"])
+    orders: dict[int, dict] = {}
+    pos, next_id = 0, 0
+
+    def fill(oid: int, q: int) -> None:
+        nonlocal pos
+        o = orders[oid]
+        q = min(q, o["leaves"])
+        if q == 0:
+            return
+        o["leaves"] -= q
+        o["filled"] += q
+        pos += q
+        done = o["leaves"] == 0 and not o["pending"]
+        if done:
+            del orders[oid]
+        rm.on_order_event(oid, ORDER_FILL, 1000, q, done)
+        assert pos <= 12
+
+    def land(oid: int, reset: bool) -> None:
+        o = orders[oid]
+        q = o["pending"].pop(0)
+        o["leaves"] = q if reset else max(0, q - o["filled"])
+        if o["leaves"] == 0 and not o["pending"]:
+            del orders[oid]
+            rm.on_order_event(oid, ORDER_CANCELED, 0, 0, True)
+        else:
+            rm.on_order_event(oid, ORDER_REPLACED, 1000, o["filled"] + o["leaves"], False)
+
+    for op, q, flag in ops:
+        ids = sorted(orders)
+        if op == "send":
+            if rm.check_order("s", 0, 1, 1000, q, LIMIT, 0, None, None) is None:
+                rm.on_order_sent(next_id, "s", 0, 1, 1000, q, LIMIT, 0)
+                orders[next_id] = {"leaves": q, "pending": [], "filled": 0}
+                next_id += 1
+        elif op == "replace" and ids:
+            oid = ids[q % len(ids)]
+            if rm.check_replace("s", oid, 1000 + flag, q, 0, None, None) is None:
+                rm.on_replace_sent(oid, 1000 + flag, q, 0)
+                orders[oid]["pending"].append(q)
+        elif op == "fill" and ids:
+            fill(ids[q % len(ids)], q if flag else 10)
+        elif op == "land":
+            waiting = [i for i in ids if orders[i]["pending"]]
+            if waiting:
+                land(waiting[q % len(waiting)], flag)
+    # the worst end: every replace lands re-opening its size and everything fills
+    for oid in sorted(orders):
+        fill(oid, 10**6)
+        while oid in orders and orders[oid]["pending"]:
+            land(oid, True)
+            if oid in orders:
+                fill(oid, 10**6)
+    assert pos <= 12

@@ -22,7 +22,9 @@ _NONE: list[int] = []  # shared empty list: most orders are never replaced (neve
 class OrderRec:
     """One open or in-flight order as the risk manager sees it."""
 
-    __slots__ = ("strategy", "sym", "side", "px", "leaves", "reserved", "pending", "kind", "acked", "rests")
+    __slots__ = (
+        "strategy", "sym", "side", "px", "leaves", "filled", "reserved", "pending", "cancels", "kind", "acked", "rests",
+    )  # fmt: skip
 
     def __init__(self, strategy: int, sym: int, side: int, px: int | None, qty: int, kind: str) -> None:
         self.strategy = strategy
@@ -30,6 +32,8 @@ class OrderRec:
         self.side = side
         self.px = px
         self.leaves = qty  # lots still open at the exchange (as far as we know)
+        self.filled = 0  # lots filled over the order's life
+        self.cancels = 0  # cancels sent and not answered
         self.reserved = qty  # lots that may still fill: leaves, or more while a replace is in flight
         self.pending: list[int] = _NONE  # prices of replaces sent, not yet confirmed or refused
         self.kind = kind
@@ -193,9 +197,11 @@ class Ledger:
         self.replaces_sent[rec.strategy] += 1
         self.lots_sent[rec.strategy] += qty
 
-    def replaced(self, rec: OrderRec, px: int | None, leaves: int) -> None:
+    def replaced(self, rec: OrderRec, px: int | None, size: int) -> None:
         """The exchange applied the oldest replace in flight: the order rests at px
-        (None: the price that replace asked for) with ``leaves`` lots open."""
+        (None: the price that replace asked for) with a new total ``size``, of which
+        what filled before stays filled."""
+        leaves = max(0, size - rec.filled)
         if rec.pending:
             sent = rec.pending.pop(0)
             if px is None:
@@ -226,6 +232,7 @@ class Ledger:
         self.fills[strategy] += 1
         if rec is not None:
             rec.leaves = max(0, rec.leaves - qty)
+            rec.filled += qty
             target = max(0, rec.reserved - qty) if rec.pending else rec.leaves
             self._reserve(rec, target - rec.reserved)
 

@@ -109,6 +109,7 @@ class RiskManager(PreTrade):
     def on_cancel_sent(self, order_id: int, now_ns: int) -> None:
         rec = self.ledger.orders.get(order_id)
         if rec is not None:
+            rec.cancels += 1
             self.ledger.cancels_sent[rec.strategy] += 1
         self._record(-1 if rec is None else rec.strategy, now_ns)
 
@@ -126,8 +127,10 @@ class RiskManager(PreTrade):
         self._grate.record(now)
 
     def on_order_event(self, order_id: int, kind: int, px: int = 0, qty: int = 0, done: bool | None = None) -> None:
-        """An own-order event from the exchange (events.ORDER_*). ``done``: the
-        event's ORDER_DONE flag; None lets the ledger infer it."""
+        """An own-order event from the exchange (events.ORDER_*), as the exchange sends
+        them: a fill's qty is what filled; a replace's px and qty are the order's new
+        price and new total size (filled lots included). ``done`` is the event's
+        ORDER_DONE flag; None lets the ledger infer it."""
         led = self.ledger
         rec = led.orders.get(order_id)
         if rec is None:
@@ -141,8 +144,14 @@ class RiskManager(PreTrade):
         elif kind == ORDER_REPLACED:
             if rec.rests:
                 led.replaced(rec, px or None, qty)
-        elif kind == ORDER_REJECTED and (done is False or (done is None and rec.acked and rec.pending)):
-            led.replace_refused(rec)  # the replace was refused; the order itself still rests
+        elif kind == ORDER_REJECTED and (done is False or (done is None and (rec.pending or rec.cancels))):
+            # a request about a resting order was refused; the order rests on as it was
+            if rec.pending and not rec.cancels:
+                led.replace_refused(rec)
+            elif rec.cancels:
+                # a cancel (or, if both are in flight, perhaps a replace): keeping the
+                # replace's reservation until the order is done is the safe reading
+                rec.cancels -= 1
         elif kind in (ORDER_CANCELED, ORDER_REJECTED):
             led.remove(order_id)
 
