@@ -89,7 +89,6 @@ def results(engine: Engine, source_info: Mapping[str, Any] | None = None) -> dic
         "end_state": engine.state,
         "strategy_errors": {s.name: s.error for s in engine.slots if s.error},
         "wakes": {s.name: s.wakes for s in engine.slots},
-        "runner_stops": engine.stops,
         "killed": engine.kill.tripped,
     }
     return report
@@ -106,6 +105,7 @@ def run_info(engine: Engine, wall_s: float) -> dict[str, Any]:
         "events": engine.events_total,
         "events_per_s": engine.events_total / wall_s if wall_s > 0 else None,
         "fills": engine.desk.n_fills,
+        "runner_stops": engine.stops,  # depends on the batch size: not a result
         "versions": {
             "hft_tui": __version__,
             "python": platform.python_version(),

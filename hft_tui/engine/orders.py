@@ -110,7 +110,9 @@ class OrderDesk:
         if e.risk.check_replace(slot.name, order_id, px, qty, now, bb, ba) is not None:
             e.log("risk", slot.name, e.risk.last_message, "warning")
             return False
-        e.xl.replace(order_id, order.px if px is None else px, order.leaves if qty is None else qty, now)
+        # ctx.replace's qty is the new open size; the exchange wants the new total
+        total = order.qty - order.leaves + (order.leaves if qty is None else qty)
+        e.xl.replace(order_id, order.px if px is None else px, total, now)
         e.risk.on_replace_sent(order_id, px, qty, now)
         self.replaces += 1
         return True
@@ -157,9 +159,11 @@ class OrderDesk:
                 self._fill(slot, order, lts, px, qty, aux, done)
             else:
                 risk.on_order_event(oid, kind, px, qty, done)
-                if kind == ORDER_REPLACED:
+                if kind == ORDER_REPLACED:  # qty: the new total size, filled lots included
+                    filled = order.qty - order.leaves
                     order.px = px
-                    order.leaves = qty
+                    order.qty = qty
+                    order.leaves = qty - filled
                 if kind in STATE_AFTER:
                     order.state = STATE_AFTER[kind]
                 elif done:

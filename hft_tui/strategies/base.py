@@ -84,7 +84,9 @@ class Context(Protocol):
 
     def cancel_all(self, sym: int | None = None) -> int: ...
 
-    def replace(self, order_id: int, px: int | None = None, qty: int | None = None) -> bool: ...
+    def replace(self, order_id: int, px: int | None = None, qty: int | None = None) -> bool:
+        """Move a resting order to ``px`` and/or ``qty`` lots still open (None keeps it).
+        A new price loses queue priority, a smaller size keeps it. False if refused."""
 
     def log(self, text: str) -> None: ...
 
