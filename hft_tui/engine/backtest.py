@@ -72,7 +72,7 @@ def results(engine: Engine, source_info: Mapping[str, Any] | None = None) -> dic
         engine.portfolio,
         order_counts=engine.risk.order_counts(),
         rejections=engine.risk.rejections,
-        mid_series=engine.mid_rec.series(),
+        mid_series=engine.sampler.mids_rec.series(),
     )
     report["input"] = {
         "source": dict(source_info or {}),

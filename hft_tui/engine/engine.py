@@ -38,9 +38,9 @@ from hft_tui.engine.clock import NO_DEADLINE, Pacer
 from hft_tui.engine.commands import Command, Kill, KillSwitch
 from hft_tui.engine.context import EngineContext
 from hft_tui.engine.control import Controller
-from hft_tui.engine.mids import MidRecorder
 from hft_tui.engine.orders import OrderDesk
 from hft_tui.engine.publish import Publisher
+from hft_tui.engine.sampler import Sampler
 from hft_tui.engine.settings import EngineSettings, engine_settings
 from hft_tui.engine.slots import NO_TIMER, Slot
 from hft_tui.engine.snapshot import HALTED, LogLine, Snapshot
@@ -109,12 +109,7 @@ class Engine:
         self._events: Any = None
         self._pos = 0
         self._tape_pos = 0
-        self.next_sample = NO_DEADLINE
-        self.sample_ns = int(self.settings.sample_ms * 1_000_000)
-        self.next_mid = NO_DEADLINE
-        self.mid_ns = int(self.settings.markout_ms * 1_000_000)
-        self._next_grid = NO_DEADLINE
-        self.mid_rec = MidRecorder(self.n_syms, 1_000_000 if source.realtime else None)
+        self.sampler = Sampler(self)
         self.on_batch: Callable[[Engine], None] | None = None
         self.latest: Snapshot | None = None
         self._thread: threading.Thread | None = None
@@ -197,7 +192,7 @@ class Engine:
                 if control.stopping:
                     break
             end = n
-            fixed = min(self._next_grid, self._due, self._timer_min)
+            fixed = min(self.sampler.next, self._due, self._timer_min)
             deadline = fixed
             if control.paused:
                 if not control.step_pending:
@@ -254,8 +249,8 @@ class Engine:
                 due.append(inbox.popleft())
             self.desk.on_events(due)
             self._due = self.desk.first_due(inbox) if inbox else NO_DEADLINE
-        if now >= self._next_grid:
-            self._grid(now)
+        if now >= self.sampler.next:
+            self.sampler.due(now)
         if self.kill.tripped:
             return  # the loop acts on it before anything else
         woke = False
@@ -328,9 +323,7 @@ class Engine:
     def _start_strategies(self, now: int) -> None:
         self._started = True
         self.now = max(self.now, now)
-        self.next_sample = now - now % self.sample_ns + self.sample_ns
-        self.next_mid = now - now % self.mid_ns + self.mid_ns
-        self._next_grid = min(self.next_sample, self.next_mid)
+        self.sampler.start(now)
         for slot in self.slots:
             slot.started = True
             for sym in range(self.n_syms):  # empty sides: the first price is a move
@@ -353,42 +346,9 @@ class Engine:
             if slot.started and slot.state != HALTED:
                 self.call_hook(slot, slot.strategy.on_stop, slot.ctx)
         if self._started:
-            self._sample(final=True)
+            self.sampler.sample(self.now, final=True)
 
     # --- equity samples -----------------------------------------------------------------------
-    def mids(self) -> list[float | None]:
-        out: list[float | None] = []
-        for sym in range(self.n_syms):
-            b, a = self.xl.top_px(sym, 1), self.xl.top_px(sym, -1)
-            out.append(None if b == NO_PX or a == NO_PX else (b + a) * 0.5)
-        return out
-
-    def _grid(self, now: int) -> None:
-        """Mid rows and equity samples whose grid time has come."""
-        if now >= self.next_mid:
-            mids = self.mids()
-            while self.next_mid <= now:
-                self.mid_rec.add(self.next_mid, mids)
-                self.next_mid += self.mid_ns
-        if now >= self.next_sample:
-            self._sample()
-        self._next_grid = min(self.next_sample, self.next_mid)
-
-    def _sample(self, final: bool = False) -> None:
-        mids = self.mids()
-        self.portfolio.mark(mids)
-        ts = self.now
-        while not final and self.next_sample <= self.now:
-            ts = self.next_sample
-            self.portfolio.sample(ts)
-            self.next_sample += self.sample_ns
-        if final:
-            self.portfolio.sample(ts)
-        equity = {s.name: self.portfolio.equity(s.name) for s in self.slots}
-        last = [self.now] * self.n_syms
-        for change in self.risk.post_trade(self.now, equity, self.portfolio.equity(), last, mids):
-            self.control.on_state_change(change)
-
     # --- reads for ctx, desk and viewers --------------------------------------------------------
     def top_px(self, sym: int, side: int) -> int | None:
         px = self.xl.top_px(sym, side)
