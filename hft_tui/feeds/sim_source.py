@@ -25,12 +25,13 @@ class SimSource:
 
     def __init__(
         self,
-        params: SimParams | None = None,
+        params: SimParams | SimVenue | None = None,
         seed: int | None = None,
         max_events: int | None = None,
         batch_events: int = 1 << 16,
     ) -> None:
-        self.venue = SimVenue(params, seed)
+        # a ready venue (``SimSource(venue)``) or the parameters to build one
+        self.venue = params if isinstance(params, SimVenue) else SimVenue(params, seed)
         self.instruments: list[Instrument] = [self.venue.instrument]
         self.max_events = max_events
         self.batch_events = max(1, int(batch_events))
