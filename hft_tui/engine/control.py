@@ -12,6 +12,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from hft_tui.engine.clock import NO_DEADLINE
+from hft_tui.engine.exchange_link import NO_PX
 from hft_tui.engine.commands import (
     EnableStrategy,
     Kill,
@@ -38,6 +39,7 @@ class Controller:
     def __init__(self, engine: Engine) -> None:
         self.e = engine
         self.stopping = False
+        self.reread = False  # drop the rest of the current batch (after a seek back)
         self.paused = False
         self.killed = False
         self.kill_t0: float | None = None
@@ -99,13 +101,13 @@ class Controller:
             return n, self._step_until
         return i, NO_DEADLINE
 
-    def stepped(self, events: Any, i: int, j: int) -> None:
+    def stepped(self, events: Any, i: int, j: int, deadline: int) -> None:
         if not self.paused:
             return
         if self._step_msgs > 0:
             self._step_msgs -= self.e.xl.count_messages(events, i, j)
-        elif self._step_time and self.e.xl.stopped_on_deadline:
-            self._step_time = False
+        elif self._step_time and self.e.xl.stopped_on_deadline and deadline == self._step_until:
+            self._step_time = False  # the next message is past the step's end
 
     # --- commands ----------------------------------------------------------------------------------
     def apply(self, cmd: Any) -> None:  # noqa: C901 - one branch per command
@@ -177,6 +179,9 @@ class Controller:
         e.slots_changed()
 
     def _seek(self, ts: int) -> None:
+        """Replay from exchange time ``ts``: open orders are dropped (the exchange state
+        does not survive a jump), the book is rebuilt by applying the events before
+        ``ts`` without strategies, clocks and grids restart at ``ts``."""
         e = self.e
         seek = getattr(e.source, "seek", None)
         if seek is None:
@@ -184,8 +189,17 @@ class Controller:
         e.desk.drop_all("seek")
         e.inbox.clear()
         if seek(ts):
-            e.xl.reset()
+            e.xl.reset()  # back in time: a fresh book, rebuilt from the start
+            self.reread = True  # the rest of the current batch is not played
         e.xl.fast_forward_to(ts)
+        e.now = ts
+        e.sampler.start(ts)
+        for slot in e.slots:
+            for sym in range(e.n_syms):
+                slot.ref_bid[sym] = slot.ref_ask[sym] = NO_PX  # the book is being rebuilt
+            if slot.timer_ns:
+                slot.next_timer = ts + slot.timer_ns
+        e.slots_changed()
         e.pacer.reanchor()
         e.log("engine", "", f"seek to {ts}")
 

@@ -148,6 +148,7 @@ class Engine:
         try:
             while not self.control.stopping:
                 self.control.between()
+                self.control.reread = False
                 if self.control.stopping:
                     break
                 if self.control.paused and not self.control.step_pending:
@@ -189,8 +190,14 @@ class Engine:
         while i < n:
             if killed() or not commands_empty():
                 control.between()
-                if control.stopping:
-                    break
+            if control.stopping or control.reread:
+                control.reread = False  # a seek back: the source starts over
+                break
+            if xl.ff_until is not None:  # after a seek: the book only, up to the target
+                j = xl.fast_forward(events, i, n)
+                self.events_total += j - i
+                i = self._pos = self._tape_pos = j
+                continue
             end = n
             fixed = min(self.sampler.next, self._due, self._timer_min)
             deadline = fixed
@@ -204,7 +211,7 @@ class Engine:
                 deadline = min(deadline, pacer.horizon(self.now))
             j = xl.run(events, i, end, deadline)
             if control.paused:
-                control.stepped(events, i, j)
+                control.stepped(events, i, j, deadline)
             self.events_total += j - i
             self._pos = i = j
             self.stops += 1

@@ -107,11 +107,6 @@ class ExchangeLink:
 
     # --- time moves ----------------------------------------------------------------------------
     def run(self, events: np.ndarray, start: int, end: int, deadline: int) -> int:
-        if self.ff_until is not None:
-            start = self._fast_forward(events, start, end)
-            if start >= end:
-                self.reason = c.STOP_END
-                return end
         run = _RUNNERS.get(events.flags.writeable) or self._runner(events)
         i, self.reason = run(
             self.book, self.ints, self.floats, self.out, events, start, end,
@@ -137,8 +132,9 @@ class ExchangeLink:
     def fast_forward_to(self, ts: int) -> None:
         self.ff_until = ts
 
-    def _fast_forward(self, events: np.ndarray, start: int, end: int) -> int:
-        """Apply the market events before ``ff_until`` with nothing watching (after a seek)."""
+    def fast_forward(self, events: np.ndarray, start: int, end: int) -> int:
+        """Apply the market events before ``ff_until`` with nothing watching (after a seek);
+        return where normal play resumes."""
         cut = first_at_or_after(events, start, end, self.ff_until)
         i = start
         while i < cut:
