@@ -235,36 +235,43 @@ class ExchangeLink:
         return names.get(aux, "rejected" if kind != ORDER_CANCELED else "cancelled")
 
     # --- best-price watch -------------------------------------------------------------------------
-    def watch(self, wants: Sequence[Sequence[tuple[int, int, int]]]) -> None:
-        """``wants[sym]``: (ref bid, ref ask, wake ticks) of every strategy watching sym."""
-        watched = [sym for sym, w in enumerate(wants) if w]
+    def watch(self, bands: Sequence[tuple[int, int, int, int] | None]) -> None:
+        """Per symbol, None (nobody watches it) or (bid ref, bid half width, ask ref,
+        ask half width): the runner must stop once a best price leaves its band."""
+        watched = [sym for sym, b in enumerate(bands) if b is not None]
         if not watched:
             self.mask = _ALWAYS
             return
         self.mask = _ALWAYS | c.STOP_BBO
         self.watch_sym = watched[0] if len(watched) == 1 else -1
         ticks = 1 << 40
-        refs = []
-        for sym in range(self.n):
-            w = wants[sym]
-            if not w:
-                # unwatched (only with several symbols): stops there are harmless
-                refs.append((sym, self.top_px(sym, 1), self.top_px(sym, -1)))
-                continue
-            pair = []
-            for k in (0, 1):
-                ref, half = _band([(x[k], x[2]) for x in w])
-                ticks = min(ticks, half)
-                pair.append(ref)
-            refs.append((sym, pair[0], pair[1]))
-        self.wake_ticks = max(1, ticks)
         symv = self._symv
-        for sym, bid, ask in refs:
+        for sym, b in enumerate(bands):
+            if b is None:
+                # unwatched (only with several symbols): stops there are harmless
+                bid, ask = self.top_px(sym, 1), self.top_px(sym, -1)
+            else:
+                bid, hb, ask, ha = b
+                ticks = min(ticks, hb, ha)
             symv[sym, S_LAST_BID] = bid
             symv[sym, S_LAST_ASK] = ask
+        # one width for every symbol and side: the narrowest (extra stops cost time only)
+        self.wake_ticks = max(1, ticks)
+
+    def tops(self) -> list[tuple[int, int]]:
+        """(best bid, best ask) per symbol, NO_PX for an empty side."""
+        meta = self._meta
+        out = []
+        for sym in range(self.n):
+            b = meta.item(sym, 0, M_BEST)
+            a = meta.item(sym, 1, M_BEST)
+            out.append(
+                (NO_PX if b < 0 else meta.item(sym, 0, M_BASE) + b, NO_PX if a < 0 else -(meta.item(sym, 1, M_BASE) + a))
+            )
+        return out
 
 
-def _band(wants: list[tuple[int, int]]) -> tuple[int, int]:
+def band(wants: list[tuple[int, int]]) -> tuple[int, int]:
     """(reference, half width) of a band inside every (ref - w, ref + w); NO_PX if any ref is NO_PX."""
     if len(wants) == 1:
         ref, w = wants[0]
