@@ -212,17 +212,23 @@ class Engine:
                 deadline = min(deadline, pacer.horizon(self.now))
             j = xl.run(events, i, end, deadline)
             if control.paused:
-                control.stepped(events, i, j, deadline)
+                control.stepped(events, i, j)
             self.events_total += j - i
             self._pos = i = j
             self.stops += 1
             now = xl.feed_now
-            if xl.reason == STOP_DEADLINE and deadline == fixed and fixed > now:
-                now = fixed  # a timer or sample time: the clock reaches it
+            paced = False
+            if xl.reason == STOP_DEADLINE:
+                at = xl.stop_deadline
+                if at < deadline or deadline == fixed:
+                    # a timer, a sample, a response's arrival: the clock reaches it
+                    now = max(now, at)
+                else:
+                    paced = True  # only the pacing (or a step) stopped it
             if now > self.now:
                 self.now = now
             self._after_stop()
-            if deadline < fixed and xl.reason == STOP_DEADLINE and i < n:
+            if paced and i < n:
                 pacer.wait(deadline)
             if publisher.enabled:
                 publisher.maybe_publish()

@@ -32,6 +32,7 @@ from hft_tui.exchange.intents import cancel as x_cancel
 from hft_tui.exchange.intents import replace as x_replace
 from hft_tui.exchange.intents import submit as x_submit
 from hft_tui.exchange.layout import C_FEED_NOW, C_NOUT, O_AHEAD, O_ID, QSCALE, S_LAST_ASK, S_LAST_BID, view
+from hft_tui.engine.runner import drive
 from hft_tui.exchange.run import exchange_run
 from hft_tui.instrument import Instrument
 
@@ -80,6 +81,8 @@ class ExchangeLink:
         self.instruments = list(instruments)
         self.n = len(self.instruments)
         self.reason = c.STOP_END
+        self.stop_deadline = 0
+        self._res = np.zeros(2, np.int64)
         self.mask = _ALWAYS
         self.watch_sym = -1
         self.wake_ticks = 1
@@ -107,25 +110,30 @@ class ExchangeLink:
 
     # --- time moves ----------------------------------------------------------------------------
     def run(self, events: np.ndarray, start: int, end: int, deadline: int) -> int:
+        """Process events[start:end] until a stop (``runner.drive``); ``reason`` and
+        ``stop_deadline`` tell why and which deadline was in force."""
         run = _RUNNERS.get(events.flags.writeable) or self._runner(events)
-        i, self.reason = run(
+        res = self._res
+        i = run(
             self.book, self.ints, self.floats, self.out, events, start, end,
-            self.mask, self.watch_sym, self.wake_ticks, deadline,
+            self.mask, self.watch_sym, self.wake_ticks, deadline, res,
         )
-        self.stops[self.reason] += 1
+        self.reason = reason = res.item(0)
+        self.stop_deadline = res.item(1)
+        self.stops[reason] += 1
         return i
 
     def _runner(self, events: np.ndarray) -> Any:
-        """The compiled ``exchange_run`` for this kind of event array, called without
-        numba's type dispatch: that dispatch costs microseconds per call (the book
-        state is a tuple of arrays) and the engine calls the runner at every stop."""
-        args = (self.book, self.ints, self.floats, self.out, events, 0, 0, 0, -1, 1, 0)
-        exchange_run(*args)  # compiles or loads from the cache; processes nothing
+        """The compiled ``drive`` for this kind of event array, called without numba's
+        type dispatch: that dispatch costs microseconds per call (the book state is a
+        tuple of arrays) and the engine calls the runner at every stop."""
+        args = (self.book, self.ints, self.floats, self.out, events, 0, 0, 0, -1, 1, 0, self._res)
+        drive(*args)  # compiles or loads from the cache; processes nothing
         try:
-            types = tuple(exchange_run.typeof_pyval(a) for a in args)
-            run = exchange_run.overloads[types].entry_point
+            types = tuple(drive.typeof_pyval(a) for a in args)
+            run = drive.overloads[types].entry_point
         except (KeyError, AttributeError):  # another numba: dispatch as usual
-            run = exchange_run
+            run = drive
         _RUNNERS[events.flags.writeable] = run
         return run
 
