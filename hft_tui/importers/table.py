@@ -52,7 +52,7 @@ class Table:
         self._grids: dict[int, str] = {}
         self._nouns: dict[int, str] = {}
         self._reasons: dict[int, str] = {}
-        lo = width if min_fields is None else min_fields
+        self.min_fields = lo = width if min_fields is None else min_fields
         wrong = (self.nfields < lo) | (self.nfields > width)
         self._mark(wrong, -1, _ERR_FIELDS)
 
@@ -171,7 +171,9 @@ class Table:
         code, col = int(self.err[r]), int(self.err_col[r])
         where = f"{self.name}:{self.lines[r]}"
         if code == _ERR_FIELDS:
-            return f"{where}: expected {len(self.names)} fields, got {self.nfields[r]}"
+            lo, hi = self.min_fields, len(self.names)
+            want = f"{lo} to {hi}" if lo < hi else f"{hi}"
+            return f"{where}: expected {want} fields, got {self.nfields[r]}"
         text = self.text(r, col)
         field = f"field {self.names[col]}"
         if code == ERR_EMPTY:
