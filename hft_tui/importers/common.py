@@ -16,7 +16,8 @@ import numpy as np
 
 from hft_tui.errors import HftError
 from hft_tui.events import ASK, BID, EOM, EVENT_DTYPE, QUOTE, TRADE
-from hft_tui.importers.files import BLOCK_BYTES, Block, InputFile
+from hft_tui.importers import files
+from hft_tui.importers.files import Block, InputFile
 from hft_tui.importers.progress import Progress
 from hft_tui.instrument import Instrument
 
@@ -66,12 +67,13 @@ class ImportContext:
     """Bad-row policy, progress and block size for one conversion."""
 
     def __init__(
-        self, skip_bad: bool = False, progress: Progress | None = None, block_bytes: int = BLOCK_BYTES
+        self, skip_bad: bool = False, progress: Progress | None = None, block_bytes: int | None = None
     ) -> None:
         self.bad = BadRows(skip_bad)
         self.progress = progress if progress is not None else Progress(0, enabled=False)
-        self.block_bytes = block_bytes
+        self.block_bytes = block_bytes or files.BLOCK_BYTES
         self.notes: list[str] = []  # one-line remarks for the end of the conversion
+        self._scratch: dict[str, object] = {}  # per input: index arrays reused across blocks
 
     def blocks(self, path: str, track: bool = True) -> Iterator[Block]:
         """The blocks of one input; a pending strict error stops the iteration.
@@ -91,9 +93,10 @@ class ImportContext:
         self, path: str, block: Block, names: Sequence[str], sep: str = ",",
         min_fields: int | None = None, track: bool = True,
     ) -> Table:
-        from hft_tui.importers.table import Table
+        from hft_tui.importers.table import Scratch, Table
 
-        table = Table(path, block.data, block.first_line, names, sep, min_fields)
+        scratch = self._scratch.setdefault(path, Scratch())
+        table = Table(path, block.data, block.first_line, names, sep, min_fields, scratch)
         if track:
             self.progress.update(block.raw_pos, table.n)
         return table

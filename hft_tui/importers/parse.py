@@ -25,7 +25,6 @@ ERR_GRID = 3
 ERR_RANGE = 4
 
 _I64_MAX = 9223372036854775807
-_MAX_DIV10 = 922337203685477580  # _I64_MAX // 10
 
 NO_MATCH = -32768  # match_tokens: the field is none of the tokens
 
@@ -33,25 +32,32 @@ _POW10 = np.array([10**k for k in range(19)], dtype=np.int64)
 
 
 @njit(cache=True, nogil=True)
-def count_rows_upper(buf: np.ndarray) -> int:
-    """An upper bound on the number of rows in buf (newlines + 1)."""
-    n = 1
+def find_delims(buf, sep, pos):
+    """Positions of every separator and newline in buf, written to pos; returns
+    (how many, how many double quotes): a block without quotes is then split
+    from the positions alone (``split_delims``), with one pass over the bytes."""
+    k = 0
+    quotes = 0
     for i in range(buf.size):
-        if buf[i] == 10:
-            n += 1
-    return n
+        c = buf[i]
+        if c == sep or c == 10:
+            pos[k] = i
+            k += 1
+        elif c == 34:
+            quotes += 1
+    return k, quotes
 
 
 @njit(cache=True, nogil=True)
 def split_rows(buf, sep, starts, ends, nfields, lines):
-    """Split buf into rows of fields; returns the number of rows.
+    """Split buf (which must end with a newline) into rows of fields; returns the row count.
 
     For row r: ``starts[r, f]:ends[r, f]`` is field f (fields beyond the arrays'
-    width are counted in ``nfields[r]`` but not stored), ``lines[r]`` is the
-    0-based line of the row within buf. Blank lines are skipped but counted.
-    A trailing CR is dropped; a field wrapped in double quotes loses them, and
-    separators inside quotes do not split (doubled quotes are not unescaped:
-    the parsers here never need text with quotes in it).
+    width are counted in ``nfields[r]`` but not stored; absent ones read as
+    empty), ``lines[r]`` is the 0-based line of the row within buf. Blank lines
+    are skipped but counted. A trailing CR is dropped; a field wrapped in double
+    quotes loses them, and separators inside quotes do not split (quoted
+    newlines and doubled quotes are not supported: no field parsed here needs them).
     """
     n = buf.size
     width = starts.shape[1]
@@ -60,60 +66,93 @@ def split_rows(buf, sep, starts, ends, nfields, lines):
     i = 0
     while i < n:
         f = 0
-        s = i
-        in_quote = False
-        first_end = i
+        blank = True
         while True:
-            c = 10 if i >= n else buf[i]
-            if in_quote:
-                if i >= n:
-                    in_quote = False
-                    continue
-                if c == 34:
-                    in_quote = False
+            s = i
+            if buf[i] == 34:  # quoted: separators inside do not count
                 i += 1
-                continue
-            if c == sep or c == 10:
-                e = i
-                if c == 10 and e > s and buf[e - 1] == 13:
-                    e -= 1
-                if e - s >= 2 and buf[s] == 34 and buf[e - 1] == 34:
-                    s += 1
-                    e -= 1
-                if f == 0:
-                    first_end = e
-                if f < width:
-                    starts[row, f] = s
-                    ends[row, f] = e
-                f += 1
-                if c == 10:
-                    break
+                while buf[i] != 34 and buf[i] != 10:
+                    i += 1
+                if buf[i] == 34:
+                    i += 1
+            c = buf[i]
+            while c != sep and c != 10:
                 i += 1
-                s = i
-            else:
-                if c == 34 and i == s:
-                    in_quote = True
-                i += 1
-        blank = f == 1
-        if blank:
-            for k in range(s, first_end):
-                if buf[k] != 32 and buf[k] != 9:
-                    blank = False
-                    break
-        if not blank:
+                c = buf[i]
+            e = i
+            if c == 10 and e > s and buf[e - 1] == 13:
+                e -= 1
+            if e - s >= 2 and buf[s] == 34 and buf[e - 1] == 34:
+                s += 1
+                e -= 1
+            if f < width:
+                starts[row, f] = s
+                ends[row, f] = e
+            if f == 0 and c == 10:
+                for k in range(s, e):
+                    if buf[k] != 32 and buf[k] != 9:
+                        blank = False
+                        break
+            f += 1
+            i += 1
+            if c == 10:
+                break
+        if f > 1 or not blank:
+            for g in range(f, width):  # absent fields read as empty
+                starts[row, g] = i - 1
+                ends[row, g] = i - 1
             nfields[row] = f
             lines[row] = line
             row += 1
         line += 1
-        i += 1
     return row
 
 
 @njit(cache=True, nogil=True)
-def _scaled(buf, s, e, exp10, step):
+def split_delims(buf, pos, n_pos, starts, ends, nfields, lines):
+    """``split_rows`` for a block without quotes, from ``find_delims`` positions."""
+    width = starts.shape[1]
+    row = 0
+    line = 0
+    f = 0
+    s = 0
+    for d in range(n_pos):
+        e = pos[d]
+        nl = buf[e] == 10
+        if nl and e > s and buf[e - 1] == 13:
+            e -= 1
+        if f < width:
+            starts[row, f] = s
+            ends[row, f] = e
+        f += 1
+        s = pos[d] + 1
+        if nl:
+            blank = f == 1
+            if blank:
+                for k in range(starts[row, 0], e):
+                    if buf[k] != 32 and buf[k] != 9:
+                        blank = False
+                        break
+            if not blank:
+                for g in range(f, width):  # absent fields read as empty
+                    starts[row, g] = e
+                    ends[row, g] = e
+                nfields[row] = f
+                lines[row] = line
+                row += 1
+            line += 1
+            f = 0
+    return row
+
+
+@njit(cache=True, nogil=True)
+def _scaled_general(buf, s, e, exp10, step):
     """(value, error) of the decimal text buf[s:e] times 10**exp10, divided by step.
 
     Accepts [+-]digits[.digits][(e|E)[+-]digits], surrounding spaces allowed.
+    Zeros are multiplied in only when a non-zero digit follows, so trailing
+    zeros ("42000.01000000") cost nothing and never overflow; below 19
+    significant digits no overflow check is needed at all.
     """
     while s < e and (buf[s] == 32 or buf[s] == 9):
         s += 1
@@ -128,32 +167,36 @@ def _scaled(buf, s, e, exp10, step):
     elif buf[s] == 43:
         s += 1
     mant = 0
-    pending = 0  # zeros read but not yet multiplied in: trailing zeros never overflow
+    pending = 0  # zeros read but not yet multiplied in
+    sig = 0  # digits since the first non-zero one
     ndig = 0
     frac = 0
     dot = False
     i = s
     while i < e:
-        c = buf[i]
-        if 48 <= c <= 57:
+        d = np.int64(buf[i]) - 48
+        if 0 <= d <= 9:
             ndig += 1
             if dot:
                 frac += 1
-            if c == 48:
+            if mant != 0:
+                sig += 1
+            if d == 0:
                 pending += 1
-            else:
-                for _ in range(pending):
-                    if mant > _MAX_DIV10:
-                        return 0, ERR_RANGE
-                    mant *= 10
+            elif mant == 0:
+                mant = d
                 pending = 0
-                d = c - 48
-                if mant > (_I64_MAX - d) // 10:
-                    return 0, ERR_RANGE
-                mant = mant * 10 + d
-        elif c == 46 and not dot:
+                sig = 1
+            else:
+                k = pending + 1
+                if sig > 18:
+                    if k > 18 or mant > (_I64_MAX - d) // _POW10[k]:
+                        return 0, ERR_RANGE
+                mant = mant * _POW10[k] + d
+                pending = 0
+        elif d == -2 and not dot:  # '.'
             dot = True
-        elif c == 101 or c == 69:
+        elif d == 53 or d == 21:  # 'e' or 'E'
             break
         else:
             return 0, ERR_SYNTAX
@@ -181,24 +224,70 @@ def _scaled(buf, s, e, exp10, step):
     if mant == 0:
         return 0, OK
     shift = pending + exp - frac + exp10
-    if shift >= 0:
+    if shift > 0:
         if shift > 18:
             return 0, ERR_RANGE
         p = _POW10[shift]
         if mant > _I64_MAX // p:
             return 0, ERR_RANGE
         mant *= p
-    else:
+    elif shift < 0:
         if -shift > 18:
             return 0, ERR_GRID
         p = _POW10[-shift]
         if mant % p != 0:
             return 0, ERR_GRID
         mant //= p
-    if mant % step != 0:
-        return 0, ERR_GRID
-    mant //= step
+    if step != 1:
+        if mant % step != 0:
+            return 0, ERR_GRID
+        mant //= step
     return (-mant if neg else mant), OK
+
+
+@njit(cache=True, nogil=True)
+def _scaled(buf, s, e, exp10, step):
+    """``_scaled_general`` with a fast path for the common case: plain digits with
+    an optional fraction, at most 18 digits, no sign, spaces or exponent.
+
+    One pass, no branch per digit beyond the loop itself: the count of trailing
+    zeros tells whether a scale-down is exact, so no remainder is computed.
+    """
+    mant = 0
+    nd = 0
+    tz = 0
+    dot = -1
+    i = s
+    while i < e:
+        d = np.int64(buf[i]) - 48
+        if 0 <= d <= 9:
+            mant = mant * 10 + d
+            nd += 1
+            tz = (tz + 1) * (d == 0)
+        elif d == -2 and dot < 0:
+            dot = i
+        else:
+            return _scaled_general(buf, s, e, exp10, step)
+        i += 1
+    if nd == 0 or nd > 18:
+        return _scaled_general(buf, s, e, exp10, step)
+    frac = e - dot - 1 if dot >= 0 else 0
+    shift = exp10 - frac
+    if mant == 0:
+        return 0, OK
+    if shift > 0:
+        if nd + shift > 18:
+            return _scaled_general(buf, s, e, exp10, step)
+        mant *= _POW10[shift]
+    elif shift < 0:
+        if tz < -shift:
+            return 0, ERR_GRID
+        mant //= _POW10[-shift]
+    if step != 1:
+        if mant % step != 0:
+            return 0, ERR_GRID
+        mant //= step
+    return mant, OK
 
 
 @njit(cache=True, nogil=True)

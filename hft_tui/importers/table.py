@@ -21,6 +21,38 @@ _ERR_FIELDS = 100  # wrong number of fields
 _ERR_CUSTOM = 101  # a format's own check (reason text kept per row)
 
 
+class Scratch:
+    """Index arrays reused from block to block.
+
+    Fresh multi-megabyte arrays per block would be page-faulted and zeroed by
+    the kernel every time, which costs as much as the splitting itself. A
+    table's index arrays are views into its scratch, valid until the next
+    table made with the same scratch.
+    """
+
+    def __init__(self) -> None:
+        self._pos = np.empty(0, dtype=np.int32)
+        self._idx = np.empty(0, dtype=np.int64)
+        self._rows = np.empty(0, dtype=np.int64)
+
+    def pos(self, n: int) -> np.ndarray:
+        if self._pos.size < n:
+            self._pos = np.empty(n + n // 4, dtype=np.int32)
+        return self._pos[:n]
+
+    def index(self, rows: int, width: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(starts, ends, nfields, lines) for this many rows."""
+        need = 2 * rows * width
+        if self._idx.size < need:
+            self._idx = np.empty(need + need // 4, dtype=np.int64)
+        if self._rows.size < 2 * rows:
+            self._rows = np.empty(2 * rows + rows // 2, dtype=np.int64)
+        half = rows * width
+        starts = self._idx[:half].reshape(rows, width)
+        ends = self._idx[half:need].reshape(rows, width)
+        return starts, ends, self._rows[:rows], self._rows[rows : 2 * rows]
+
+
 class Table:
     """Rows of one block of text; ``names`` label the columns in error messages."""
 
@@ -32,17 +64,23 @@ class Table:
         names: Sequence[str],
         sep: str = ",",
         min_fields: int | None = None,
+        scratch: Scratch | None = None,
     ) -> None:
         self.name = name
         self.names = list(names)
+        if data and not data.endswith(b"\n"):
+            data += b"\n"  # the splitter relies on it (the file's last line may lack one)
         self.buf = np.frombuffer(data, dtype=np.uint8)
         width = len(self.names)
-        cap = parse.count_rows_upper(self.buf)
-        self.starts = np.zeros((cap, width), dtype=np.int64)
-        self.ends = np.zeros((cap, width), dtype=np.int64)
-        nfields = np.zeros(cap, dtype=np.int64)
-        lines = np.zeros(cap, dtype=np.int64)
-        n = parse.split_rows(self.buf, ord(sep), self.starts, self.ends, nfields, lines)
+        scratch = scratch if scratch is not None else Scratch()
+        pos = scratch.pos(self.buf.size)
+        n_pos, quotes = parse.find_delims(self.buf, ord(sep), pos)
+        cap = int(np.count_nonzero(self.buf[pos[:n_pos]] == 10)) if n_pos else 0
+        self.starts, self.ends, nfields, lines = scratch.index(cap, width)
+        if quotes:
+            n = parse.split_rows(self.buf, ord(sep), self.starts, self.ends, nfields, lines)
+        else:
+            n = parse.split_delims(self.buf, pos, n_pos, self.starts, self.ends, nfields, lines)
         self.n = n
         self.starts, self.ends = self.starts[:n], self.ends[:n]
         self.nfields = nfields[:n]
