@@ -1,80 +1,55 @@
-"""Crash-safe tick files (``.hft``): a fixed header, then checksummed chunks of events.
+"""Crash-safe tick files (``.hft``): writing and memory-mapped reading.
 
-Layout (little-endian)::
-
-    header, 256 bytes   magic b"HFTTICK\\0", version u32, header size u32, record size u32,
-                        flags u32, created-at i64 ns, symbol 32 B (UTF-8, NUL padded),
-                        tick_size 32 B, lot_size 32 B (ASCII decimals), zero padding,
-                        CRC32 of bytes 0..251 in the last 4 bytes
-    chunk, repeated     b"CHNK", record count u32, CRC32 of the records u32, reserved u32,
-                        then count * 48 bytes of EVENT_DTYPE records
-
-Every chunk starts on a 16-byte boundary (the header is 256 bytes, records 48).
-The writer emits each chunk with one write call, so a crash leaves at worst a
-truncated last chunk; the reader reports it in one line and uses everything
-before it. A damaged chunk in the middle is skipped (the reader finds the next
-good chunk by scanning 16-byte boundaries for a chunk header whose CRC checks).
+The layout is in ``hft_tui.tickformat``: a 256-byte header, then chunks of
+event records, each with its record count and CRC32. The writer emits each
+chunk with one write call, so a crash leaves at worst a truncated last chunk;
+the reader reports it in one line and uses everything before it. A damaged
+chunk in the middle is skipped: the reader finds the next good chunk by
+scanning 16-byte boundaries for a chunk header whose CRC checks.
 """
 
 from __future__ import annotations
 
 import mmap
 import os
-import struct
 import time
 import zlib
 from collections.abc import Iterator
-from typing import NamedTuple
 
 import numpy as np
 
 from hft_tui.errors import HftError, TickFileError
 from hft_tui.events import EVENT_DTYPE
 from hft_tui.instrument import Instrument
+from hft_tui.tickformat import (
+    CHUNK_HEADER,
+    CHUNK_HEADER_SIZE,
+    CHUNK_MAGIC,
+    HEADER_SIZE,
+    MAGIC,
+    RECORD_SIZE,
+    VERSION,
+    Chunk,
+    pack_header,
+    parse_header,
+)
 
-MAGIC = b"HFTTICK\0"
-VERSION = 1
-HEADER_SIZE = 256
-RECORD_SIZE = EVENT_DTYPE.itemsize
-CHUNK_MAGIC = b"CHNK"
-CHUNK_HEADER_SIZE = 16
+__all__ = [
+    "CHUNK_HEADER_SIZE",
+    "DEFAULT_CHUNK_EVENTS",
+    "HEADER_SIZE",
+    "RECORD_SIZE",
+    "VERSION",
+    "Chunk",
+    "TickReader",
+    "TickWriter",
+]
+
 DEFAULT_CHUNK_EVENTS = 65536
-
-_HEADER = struct.Struct("<8sIIIIq32s32s32s")  # the fields before the zero padding
-_CHUNK = struct.Struct("<4sIII")
-_CRC_AT = HEADER_SIZE - 4
 # Drop mapped pages from our resident set in steps of this size once they have
 # been read: the page cache keeps them, but RSS stays bounded on huge files.
 _RELEASE_STEP = 8 << 20
 _PAGE = mmap.PAGESIZE
-
-
-class Chunk(NamedTuple):
-    offset: int  # byte offset of the chunk header
-    count: int  # records in the chunk
-
-
-def _pack_header(instrument: Instrument, created_ns: int) -> bytes:
-    for name in ("tick_size", "lot_size"):
-        if len(getattr(instrument, name)) > 32:
-            raise HftError(f"{name} {getattr(instrument, name)} is longer than 32 characters")
-    head = _HEADER.pack(
-        MAGIC,
-        VERSION,
-        HEADER_SIZE,
-        RECORD_SIZE,
-        0,
-        created_ns,
-        instrument.symbol.encode("utf-8"),
-        instrument.tick_size.encode("ascii"),
-        instrument.lot_size.encode("ascii"),
-    )
-    head = head.ljust(_CRC_AT, b"\0")
-    return head + struct.pack("<I", zlib.crc32(head))
-
-
-def _field_text(raw: bytes) -> str:
-    return raw.rstrip(b"\0").decode("utf-8")
 
 
 class TickReader:
@@ -112,44 +87,19 @@ class TickReader:
         self._view = memoryview(self._mm)
         self._size = size
         try:
-            self._read_header()
+            header = parse_header(self._view, self.path)
+            self.instrument, self.created_ns, self.flags = header
             self._walk()
         except BaseException:
             self.close()
             raise
-
-    # --- header --------------------------------------------------------------------
-    def _read_header(self) -> None:
-        fields = _HEADER.unpack_from(self._view, 0)
-        magic, version, header_size, record_size, self.flags, created, sym, tick, lot = fields
-        if magic != MAGIC:
-            raise TickFileError(f"{self.path}: not a tick file")
-        # Version first: a newer format may lay out (and checksum) its header differently.
-        if version > VERSION:
-            raise TickFileError(
-                f"{self.path}: tick file format version {version} is newer than this "
-                f"hft-tui reads (up to {VERSION}); upgrade hft-tui"
-            )
-        (crc,) = struct.unpack_from("<I", self._view, _CRC_AT)
-        if version < 1 or zlib.crc32(self._view[:_CRC_AT]) != crc:
-            raise TickFileError(f"{self.path}: corrupt tick file header (checksum mismatch)")
-        if header_size != HEADER_SIZE or record_size != RECORD_SIZE:
-            raise TickFileError(
-                f"{self.path}: header size {header_size} / record size {record_size} do not "
-                f"match format version {version} ({HEADER_SIZE} / {RECORD_SIZE})"
-            )
-        try:
-            self.instrument = Instrument(_field_text(sym), _field_text(tick), _field_text(lot))
-        except (HftError, UnicodeDecodeError) as exc:
-            raise TickFileError(f"{self.path}: bad instrument in header: {exc}") from None
-        self.created_ns: int = created
 
     # --- chunk walk ----------------------------------------------------------------
     def _check_chunk(self, pos: int) -> tuple[str, int, int]:
         """(status, count, end) of the chunk at pos: ok, short, bad_header or bad_crc."""
         if self._size - pos < CHUNK_HEADER_SIZE:
             return "short", 0, self._size
-        magic, count, crc, reserved = _CHUNK.unpack_from(self._view, pos)
+        magic, count, crc, reserved = CHUNK_HEADER.unpack_from(self._view, pos)
         if magic != CHUNK_MAGIC or count == 0 or reserved != 0:
             return "bad_header", 0, pos + CHUNK_HEADER_SIZE
         end = pos + CHUNK_HEADER_SIZE + count * RECORD_SIZE
@@ -314,11 +264,15 @@ class TickWriter:
         self.instrument = instrument
         self.created_ns = time.time_ns() if created_ns is None else int(created_ns)
         try:
+            if os.path.isfile(self.path) and not os.path.islink(self.path):
+                # A new inode rather than truncating the old one: a process that is
+                # replaying the old file keeps a valid map instead of dying of SIGBUS.
+                os.unlink(self.path)
             fh = open(self.path, "wb", buffering=0)
         except OSError as exc:
             raise HftError(f"{self.path}: cannot write: {exc.strerror or exc}") from None
         self._setup(fh, chunk_events, fsync)
-        self._write_all(memoryview(_pack_header(instrument, self.created_ns)))
+        self._write_all(memoryview(pack_header(instrument, self.created_ns)))
         self.flush()
 
     @classmethod
@@ -378,7 +332,12 @@ class TickWriter:
         i, total = 0, len(events)
         while i < total:
             take = min(self._cap - self._n, total - i)
-            self._records[self._n : self._n + take] = events[i : i + take]
+            part = events[i : i + take]
+            if part.flags.c_contiguous:  # a byte copy is ~7x faster than a record copy
+                at = CHUNK_HEADER_SIZE + self._n * RECORD_SIZE
+                self._raw[at : at + take * RECORD_SIZE] = part.view(np.uint8)
+            else:
+                self._records[self._n : self._n + take] = part
             self._n += take
             i += take
             if self._n == self._cap:
@@ -392,7 +351,7 @@ class TickWriter:
         self._records["sym"][:n] = 0
         end = CHUNK_HEADER_SIZE + n * RECORD_SIZE
         crc = zlib.crc32(self._raw[CHUNK_HEADER_SIZE:end])
-        _CHUNK.pack_into(self._raw, 0, CHUNK_MAGIC, n, crc, 0)
+        CHUNK_HEADER.pack_into(self._raw, 0, CHUNK_MAGIC, n, crc, 0)
         self._write_all(memoryview(self._raw[:end]))
         self.n_written += n
         self._n = 0

@@ -64,14 +64,29 @@ def reference_merge(sources: list[np.ndarray]) -> np.ndarray:
     return np.concatenate([m[3] for m in msgs]) if msgs else np.empty(0, EVENT_DTYPE)
 
 
-def test_single_file_yields_zero_copy_views(tmp_path):
+def assert_message_batches(batches, size):
+    """Each batch ends a message (or its source), and holds at most size events
+    unless it is one long message."""
+    last_of_sym = {}
+    for i, b in enumerate(batches):
+        for sym in np.unique(b["sym"]):
+            last_of_sym[int(sym)] = i, int(np.flatnonzero(b["sym"] == sym)[-1])
+    source_ends = set(last_of_sym.values())
+    for i, b in enumerate(batches):
+        assert b["flags"][-1] & EOM or (i, len(b) - 1) in source_ends
+        assert len(b) <= size or not (b["flags"][:-1] & EOM).any()
+
+
+def test_single_file_yields_zero_copy_views_ending_on_messages(tmp_path):
     ev = messages([3] * 1000, list(range(1000)), tag=1)
     path = write(tmp_path / "a.hft", BTC, ev, chunk_events=1000)
     with open_stream([path], batch_events=400) as stream:
         assert stream.instruments == [BTC] and stream.n_events == 3000
         batches = list(stream)
-        assert all(not b.flags.owndata and not b.flags.writeable for b in batches)
-        assert max(len(b) for b in batches) == 400
+        # Views into the read-only map, except the 2 messages split between chunks.
+        assert sum(len(b) for b in batches if b.flags.writeable) == 2 * 3
+        assert_message_batches(batches, 400)
+        assert max(len(b) for b in batches) == 399
         assert np.concatenate(batches).tobytes() == ev.tobytes()
         assert stream.first_ts == 0 and stream.last_ts == 999 and stream.span_ns == 999
 
@@ -83,6 +98,22 @@ def test_small_chunks_are_gathered_into_batches(tmp_path):
         batches = list(stream)
     assert [len(b) for b in batches] == [100] * 5
     assert np.concatenate(batches).tobytes() == ev.tobytes()
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    sizes=st.lists(st.integers(1, 30), min_size=1, max_size=80),
+    chunk=st.sampled_from([1, 7, 50, 1000]),
+    batch=st.sampled_from([1, 10, 64]),
+    eom_at_end=st.booleans(),
+)
+def test_single_symbol_batches_end_on_messages(tmp_path_factory, sizes, chunk, batch, eom_at_end):
+    ev = messages(sizes, list(range(len(sizes))), tag=1, eom_at_end=eom_at_end)
+    path = write(tmp_path_factory.mktemp("s") / "a.hft", BTC, ev, chunk_events=chunk)
+    with open_stream([path], batch_events=batch) as stream:
+        batches = list(stream)
+    assert np.concatenate(batches).tobytes() == ev.tobytes()
+    assert_message_batches(batches, batch)
 
 
 def test_hourly_files_play_in_time_order(tmp_path):
@@ -151,8 +182,10 @@ def test_merge_matches_reference(tmp_path_factory, data, n_sources, batch):
             pos += k
         sources.append(ev)
     with open_stream(paths, batch_events=batch) as stream:
-        got = collect(stream)
+        batches = list(stream)
         assert stream.n_events == sum(len(e) for e in sources)
+    assert_message_batches(batches, batch)
+    got = np.concatenate(batches) if batches else np.empty(0, EVENT_DTYPE)
     assert got.tobytes() == reference_merge(sources).tobytes()
 
 
@@ -166,7 +199,15 @@ def test_merge_without_message_ends_is_cut_and_warned(tmp_path):
     got = collect(stream)
     assert len(got) == 100
     assert np.array_equal(got[got["sym"] == 0]["order_id"], btc["order_id"])
-    assert any("BTCUSDT: no end-of-message flag" in w for w in stream.warnings)
+    assert stream.warnings == ["warning: BTCUSDT: no end-of-message flag within 16 events; cut there"]
+
+
+def test_single_stream_without_message_ends_is_cut_and_warned(tmp_path):
+    btc = messages([1] * 50, list(range(50)), tag=1)
+    btc["flags"] = 0
+    stream = EventStream([TickReader(write(tmp_path / "b.hft", BTC, btc))], max_message_events=20)
+    assert [len(b) for b in stream] == [21, 21, 8]
+    assert stream.warnings == ["warning: BTCUSDT: no end-of-message flag within 20 events; cut there"]
 
 
 def test_stream_collects_file_warnings(tmp_path):
