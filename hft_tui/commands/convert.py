@@ -17,6 +17,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import NamedTuple
 
 from hft_tui.errors import HftError
 from hft_tui.importers import FORMATS, add_common_arguments, load_format
@@ -76,7 +77,18 @@ def _rate(n: float) -> str:
     return f"{n / 1e6:.2f}M" if n >= 1e6 else f"{n / 1e3:.0f}k" if n >= 1e3 else f"{n:.0f}"
 
 
+class Outcome(NamedTuple):
+    status: int  # 0 done, 130 interrupted
+    rows: int  # input rows read
+    events: int  # events written
+
+
 def run(args: argparse.Namespace) -> int:
+    return convert(args).status
+
+
+def convert(args: argparse.Namespace) -> Outcome:
+    """Run a conversion, printing its report on stderr; HftError for bad input."""
     from hft_tui.importers.common import ImportContext
     from hft_tui.importers.files import input_size
     from hft_tui.importers.progress import Progress
@@ -120,14 +132,16 @@ def run(args: argparse.Namespace) -> int:
             f"({rows:,} rows read); it is complete up to there and readable",
             file=err,
         )
-        return 130
+        return Outcome(130, rows, n_events)
     print(
         f"wrote {n_events:,} events from {rows:,} rows to {args.output} "
         f"({inst.symbol}, tick {inst.tick_size}, lot {inst.lot_size}) "
         f"in {secs:.1f} s ({_rate(rows / secs)} rows/s)",
         file=err,
     )
-    return 0
+    for note in ctx.notes:
+        print(f"note: {note}", file=err)
+    return Outcome(0, rows, n_events)
 
 
 def _remove(path: str) -> None:

@@ -148,12 +148,14 @@ class _Rows:
 
 
 def _parse_messages(t: Any, clock: _Clock, pgrid: _PriceGrid, lg: Any) -> _Rows:
-    ts = clock(t.scaled(0, 9, 1, grid="1 ns", noun="a time in seconds"))
-    typ = t.integer(1)
-    oid = t.integer(2)
-    size = t.scaled(3, lg.exp10, lg.step, grid=lg.text)
-    raw_px = t.integer(4)
-    dirn = t.integer(5)
+    # time (ns after midnight), type, order id, size (lots), price (raw), direction: one pass
+    cols = t.scaled_many(
+        range(6), [9, 0, 0, lg.exp10, 0, 0], [1, 1, 1, lg.step, 1, 1],
+        ["1 ns", "1", "1", lg.text, "1", "1"],
+        noun=["a time in seconds", "an integer", "an integer", "a decimal number", "an integer", "an integer"],
+    )
+    ts = clock(cols[:, 0])
+    typ, oid, size, raw_px, dirn = (np.ascontiguousarray(cols[:, j]) for j in range(1, 6))
     ok = t.err == 0
     bad_type = ok & ((typ < 1) | (typ > 7))
     if bad_type.any():
@@ -171,16 +173,20 @@ def _parse_messages(t: Any, clock: _Clock, pgrid: _PriceGrid, lg: Any) -> _Rows:
 
 def _parse_book(t: Any, pgrid: _PriceGrid, lg: Any) -> _Rows:
     n_lv = len(t.names) // 4
-    ob = np.zeros((t.n, 4 * n_lv), dtype=np.int64)
-    for c in range(4 * n_lv):
-        if c % 2:  # a size
-            ob[:, c] = t.scaled(c, lg.exp10, lg.step, grid=lg.text)
+    width = 4 * n_lv
+    # prices as raw integers (empty levels hold +-9999999999, off any coarse grid), sizes on the lot grid
+    exp10 = [lg.exp10 if c % 2 else 0 for c in range(width)]
+    step = [lg.step if c % 2 else 1 for c in range(width)]
+    grids = [lg.text if c % 2 else "1" for c in range(width)]
+    ob = t.scaled_many(range(width), exp10, step, grids, noun="an integer")
+    sizes = ob[:, 1::2]
+    if (sizes < 0).any():
+        for c in range(1, width, 2):
             neg = ob[:, c] < 0
             if neg.any():
                 t.reject(neg, c, "is negative")
-    for c in range(0, 4 * n_lv, 2):  # prices of non-empty levels
-        raw = t.integer(c)
-        ob[:, c] = pgrid.ticks(t, raw, ob[:, c + 1] > 0, c)
+    for c in range(0, width, 2):  # prices of non-empty levels, to ticks
+        ob[:, c] = pgrid.ticks(t, ob[:, c], ob[:, c + 1] > 0, c)
     for off, sgn in ((0, 1), (2, -1)):  # asks rise, bids fall; empty levels come last
         for k in range(n_lv - 1):
             a, b = 4 * k + off, 4 * (k + 1) + off

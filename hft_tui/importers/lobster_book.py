@@ -192,3 +192,12 @@ def lobster_rows(ts, typ, oid, size, px, dirn, ob, start, prev_ob, first, out):
         out[k - 1]["flags"] |= EOM
         r += 1
     return r, k
+
+
+def warm_up() -> None:
+    """Compile or load the kernel now (one row of a one-level book)."""
+    from hft_tui.events import EVENT_DTYPE
+
+    one = np.ones(1, dtype=np.int64)
+    ob = np.array([[101, 1, 100, 1]], dtype=np.int64)
+    lobster_rows(one, one, one, one, one * 100, one, ob, 0, ob[0].copy(), True, np.zeros(64, EVENT_DTYPE))

@@ -300,6 +300,19 @@ def parse_scaled(buf, starts, ends, col, nrows, exp10, step, out, err):
 
 
 @njit(cache=True, nogil=True)
+def parse_scaled_rows(buf, starts, ends, cols, nrows, exp10, step, out, err):
+    """``parse_scaled`` for several columns in one pass over the rows: out[r, j] is
+    column cols[j] with grid (exp10[j], step[j]). Row by row, so a wide file
+    (LOBSTER's 40 orderbook columns) is read once instead of once per column."""
+    for r in range(nrows):
+        for j in range(cols.size):
+            c = cols[j]
+            v, code = _scaled(buf, starts[r, c], ends[r, c], exp10[j], step[j])
+            out[r, j] = v
+            err[r, j] = code
+
+
+@njit(cache=True, nogil=True)
 def match_tokens(buf, starts, ends, col, nrows, tok, tok_start, tok_end, tok_code, out):
     """out[r] = the code of the token that column col equals (ASCII case-insensitive,
     surrounding spaces ignored), or NO_MATCH."""
@@ -414,3 +427,14 @@ def parse_iso(buf, starts, ends, col, nrows, out, err):
         v, c = _iso_ns(buf, starts[r, col], ends[r, col])
         out[r] = v
         err[r] = c
+
+
+def warm_up() -> None:
+    """Call every kernel once on a tiny input, so numba compiles or loads them now."""
+    from hft_tui.importers.table import Table
+
+    for text in (b'1,2.5,x,2024-01-01 00:00:00\n', b'"3",4,y,2024-01-01 00:00:01\n'):  # both splitters
+        t = Table("warm-up", text, 1, ["a", "b", "c", "d"])
+        t.scaled(1, 1, 5)
+        t.match(2, {"x": 1})
+        t.iso_ns(3)

@@ -144,6 +144,26 @@ class Table:
         self._mark_codes(err, col)
         return out
 
+    def scaled_many(
+        self, cols: Sequence[int], exp10: Sequence[int], step: Sequence[int], grids: Sequence[str],
+        noun: str | Sequence[str] = "a decimal number",
+    ) -> np.ndarray:
+        """Several columns at once (one pass over the rows): out[:, j] is column cols[j]."""
+        k = len(cols)
+        out = np.empty((self.n, k), dtype=np.int64)
+        err = np.empty((self.n, k), dtype=np.uint8)
+        parse.parse_scaled_rows(
+            self.buf, self.starts, self.ends, np.asarray(cols, dtype=np.int64), self.n,
+            np.asarray(exp10, dtype=np.int64), np.asarray(step, dtype=np.int64), out, err,
+        )
+        bad_cols = np.flatnonzero(err.any(axis=0)) if self.n else ()
+        for j, col in enumerate(cols):
+            self._grids[col] = grids[j]
+            self._nouns[col] = noun if isinstance(noun, str) else noun[j]
+        for j in bad_cols:
+            self._mark_codes(err[:, j], cols[j])
+        return out
+
     def integer(self, col: int, *, optional: bool = False) -> np.ndarray:
         return self.scaled(col, 0, 1, optional=optional, noun="an integer")
 
