@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import argparse
 import contextlib
+import importlib.util
 import io
 from pathlib import Path
 
 import numpy as np
 
-from hft_tui.commands import convert
-from hft_tui.errors import HftError
+from hft_tui import cli
 from hft_tui.events import ASK, BID, EOM, EVENT_DTYPE
 from hft_tui.importers import events_of
 from hft_tui.importers.common import ImportContext
@@ -32,17 +31,19 @@ def rows(events: np.ndarray, *fields: str) -> list[tuple]:
 
 
 def run_convert(argv: list[str]) -> tuple[int, str]:
-    """`hft-tui convert ARGV` in-process: (exit status, stderr)."""
-    parser = argparse.ArgumentParser(prog="hft-tui convert")
-    convert.add_arguments(parser)
-    args = parser.parse_args(argv)
+    """`hft-tui convert ARGV` through the real CLI, in-process: (exit status, stderr)."""
+    # Other commands are written on other branches: build the parser from those present.
+    present = {k: v for k, v in cli.COMMANDS.items() if importlib.util.find_spec(v) is not None}
+    saved, cli.COMMANDS = cli.COMMANDS, present
     err = io.StringIO()
-    with contextlib.redirect_stderr(err):
-        try:
-            rc = convert.run(args)
-        except HftError as exc:
-            print(f"error: {exc}", file=err)
-            rc = 2
+    try:
+        with contextlib.redirect_stderr(err):
+            try:
+                rc = cli.main(["convert", *argv])
+            except SystemExit as exc:  # bad usage
+                rc = int(exc.code or 0)
+    finally:
+        cli.COMMANDS = saved
     return rc, err.getvalue()
 
 

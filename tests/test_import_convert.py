@@ -113,3 +113,13 @@ def test_progress_bar_line():
     now[0] = 2.0
     p.update(500, 3_000_000)
     assert p.line(2.0) == "[############------------]  50%  3.0M rows  1.5M rows/s  ETA 0:02"
+
+
+def test_usage_error_is_one_line_exit_2(tmp_path):
+    rc, err = run_convert([str(TRADES), "-o", str(tmp_path / "x.hft")])
+    assert rc == 2 and err.count("\n") == 1 and "--format" in err
+
+
+def test_unknown_format_option_value(tmp_path):
+    rc, err = run_convert([str(TRADES), "-f", "nope", "-o", str(tmp_path / "x.hft")])
+    assert rc == 2 and "invalid choice" in err

@@ -15,9 +15,10 @@ that reads it; adding a format is one line here. A format module provides:
     the input paths) and, where the format knows them, its own defaults.
 ``events(args, instrument, ctx) -> Iterator[np.ndarray]``
     ``EVENT_DTYPE`` batches in input order, each ending on a message boundary
-    (its last event has ``EOM``). Read inputs through ``ctx.blocks(path)`` and
-    ``ctx.table(...)`` so that progress, bad-row handling (``ctx.bad``) and
-    bounded memory come for free (see ``common.ImportContext``).
+    (its last event has ``EOM``). Read inputs through ``ctx.tables(path, names)``
+    (blocks of rows split into fields, prefetched by a background thread) so
+    that progress, bad-row handling (``ctx.bad``) and bounded memory come for
+    free (see ``common.ImportContext`` and ``table.Table``).
 
 ``events_of(name, inputs, **options)`` runs a format without the command line
 (for tests and for commands that convert on the fly).

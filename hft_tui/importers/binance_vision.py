@@ -111,8 +111,7 @@ def events(args: Any, inst: Instrument, ctx: ImportContext) -> Iterator[np.ndarr
         time_col = names.index({"trades": "time", "aggTrades": "transact_time"}.get(kind, "transaction_time"))
         unit_us: bool | None = None
         skip_header = header
-        for block in ctx.blocks(path):
-            t = ctx.table(path, block, names, min_fields=required)
+        for t in ctx.tables(path, names, min_fields=required):
             if skip_header:
                 t.drop_first()
                 skip_header = False

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator, Sequence
 from decimal import Decimal
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
@@ -73,33 +73,32 @@ class ImportContext:
         self.progress = progress if progress is not None else Progress(0, enabled=False)
         self.block_bytes = block_bytes or files.BLOCK_BYTES
         self.notes: list[str] = []  # one-line remarks for the end of the conversion
-        self._scratch: dict[str, object] = {}  # per input: index arrays reused across blocks
 
-    def blocks(self, path: str, track: bool = True) -> Iterator[Block]:
-        """The blocks of one input; a pending strict error stops the iteration.
+    def tables(
+        self, path: str, names: Sequence[str], sep: str = ",", min_fields: int | None = None,
+        track: bool = True,
+    ) -> Iterator[Table]:
+        """One input as tables of whole lines, read and split a block ahead in a
+        background thread; a pending strict error stops the iteration.
 
         ``track``: the file counts in the progress (a side file such as a
         LOBSTER orderbook does not).
         """
-        with InputFile(path) as fh:
-            for block in fh.blocks(self.block_bytes):
-                self.bad.check()
-                yield block
+        from hft_tui.importers.prefetch import TablePrefetch
+        from hft_tui.importers.table import Table
+
+        def make(block: Block, scratch: Any) -> Table:
+            return Table(path, block.data, block.first_line, names, sep, min_fields, scratch)
+
+        feed = TablePrefetch(path, self.block_bytes, make)
+        for block, table in feed:
             self.bad.check()
             if track:
-                self.progress.file_done(fh.size)
-
-    def table(
-        self, path: str, block: Block, names: Sequence[str], sep: str = ",",
-        min_fields: int | None = None, track: bool = True,
-    ) -> Table:
-        from hft_tui.importers.table import Scratch, Table
-
-        scratch = self._scratch.setdefault(path, Scratch())
-        table = Table(path, block.data, block.first_line, names, sep, min_fields, scratch)
+                self.progress.update(block.raw_pos, table.n)
+            yield table
+        self.bad.check()
         if track:
-            self.progress.update(block.raw_pos, table.n)
-        return table
+            self.progress.file_done(feed.size)
 
 
 def head(path: str, n: int = 1) -> list[str]:

@@ -175,8 +175,7 @@ def events(args: Any, inst: Instrument, ctx: ImportContext) -> Iterator[np.ndarr
         col = lay.index
         unit: str | None = None
         skip_header = lay.header
-        for block in ctx.blocks(path):
-            t = ctx.table(path, block, lay.names, sep, min_fields=lay.min_fields)
+        for t in ctx.tables(path, lay.names, sep, min_fields=lay.min_fields):
             if skip_header:
                 t.drop_first()
                 skip_header = False

@@ -17,7 +17,7 @@ from typing import BinaryIO, NamedTuple
 
 from hft_tui.errors import HftError
 
-BLOCK_BYTES = 4 << 20
+BLOCK_BYTES = 2 << 20
 # A line longer than this is not CSV we can read (and would grow the block without bound).
 MAX_LINE_BYTES = 64 << 20
 

@@ -215,20 +215,19 @@ class _BookFeed:
         self.path = path
         self.names = _book_names(len(first[0].split(",")), path)
         self.n_levels = len(self.names) // 4
-        self._blocks = ctx.blocks(path, track=False)
-        self._ctx, self._pgrid, self._lg = ctx, pgrid, lg
+        self._tables = ctx.tables(path, self.names, track=False)
+        self._pgrid, self._lg = pgrid, lg
         self._parts: list[_Rows] = []
         self._buffered = 0
 
     def take(self, m: int, msg_path: str, last_line: int) -> list[_Rows]:
         """The next m orderbook rows, as one or more parsed parts."""
         while self._buffered < m:
-            block = next(self._blocks, None)
-            if block is None:
+            t = next(self._tables, None)
+            if t is None:
                 raise HftError(
                     f"{self.path}: ends before {msg_path}:{last_line} (the files must have equal rows)"
                 )
-            t = self._ctx.table(self.path, block, self.names, track=False)
             rows = _parse_book(t, self._pgrid, self._lg)
             self._parts.append(rows)
             self._buffered += rows.n
@@ -246,7 +245,7 @@ class _BookFeed:
         return out
 
     def finish(self, msg_path: str) -> None:
-        extra = self._buffered + sum(1 for b in self._blocks if b.data.strip())
+        extra = self._buffered + sum(t.n for t in self._tables)
         if extra:
             raise HftError(f"{self.path}: has more rows than {msg_path} (the files must have equal rows)")
 
@@ -304,8 +303,7 @@ def events(args: Any, inst: Instrument, ctx: ImportContext) -> Iterator[np.ndarr
         feed = _BookFeed(ob_path, ctx, pgrid, lg)
         prev_ob = np.zeros(4 * feed.n_levels, dtype=np.int64)
         first = True
-        for block in ctx.blocks(msg_path):
-            t = ctx.table(msg_path, block, MSG_NAMES)
+        for t in ctx.tables(msg_path, MSG_NAMES):
             if t.n == 0:
                 continue
             msg = _parse_messages(t, clock, pgrid, lg)

@@ -105,8 +105,7 @@ def events(args: Any, inst: Instrument, ctx: ImportContext) -> Iterator[np.ndarr
         book = _L2State() if kind == "incremental_book_L2" else None
         carry.end_pending()  # a new file starts a new message
         header = True
-        for block in ctx.blocks(path):
-            t = ctx.table(path, block, names)
+        for t in ctx.tables(path, names):
             if header:
                 t.drop_first()
                 header = False
@@ -176,18 +175,25 @@ class _L2State:
         )
         self.prev_snap, self.prev_lts = bool(snap[-1]), int(lts[-1])
 
-        pos = np.arange(n) + np.cumsum(clear)
-        ev = np.zeros(n + int(clear.sum()), dtype=EVENT_DTYPE)
-        rows = ev[pos]
-        rows["exch_ts"], rows["local_ts"] = exch, lts
-        rows["px"], rows["qty"], rows["side"] = px, qty, side
-        rows["kind"] = LEVEL
-        rows["flags"] = np.where(snap, SNAPSHOT, 0) | np.where(ends, EOM, 0)
-        ev[pos] = rows
+        n_clear = int(clear.sum())
+        ev = np.zeros(n + n_clear, dtype=EVENT_DTYPE)
+        # the LEVEL rows: all of ev, or (when CLEARs are inserted) every slot but theirs
+        pos = np.arange(n) + np.cumsum(clear) if n_clear else slice(None)
+        flags = (snap * SNAPSHOT) | (ends * EOM)
+        for name, values in (("exch_ts", exch), ("local_ts", lts), ("px", px), ("qty", qty),
+                             ("side", side), ("flags", flags)):
+            ev[name][pos] = values
+        ev["kind"][pos] = LEVEL
+        if not n_clear:
+            return self._finish(ev, first_starts, carry)
         cpos = pos[clear] - 1
         ev["kind"][cpos] = CLEAR
         ev["flags"][cpos] = SNAPSHOT
         ev["exch_ts"][cpos], ev["local_ts"][cpos] = exch[clear], lts[clear]
+        return self._finish(ev, first_starts, carry)
+
+    @staticmethod
+    def _finish(ev: np.ndarray, first_starts: bool, carry: MessageCarry) -> np.ndarray:
         if first_starts:
             carry.end_pending()  # the previous block's last message ended with it
         return carry.take(ev)
