@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
 
 import numpy as np
@@ -63,6 +64,8 @@ def test_decimal_examples(text, tick, expected):
         ("0.03", "0.025", parse.ERR_GRID),
         ("9223372036854775808", "1", parse.ERR_RANGE),
         ("1e30", "1", parse.ERR_RANGE),
+        ("1E1000000", "1", parse.ERR_RANGE),
+        ("1e-1000000", "1", parse.ERR_GRID),
     ],
 )
 def test_decimal_rejects(text, tick, code):
@@ -74,7 +77,8 @@ TICKS = st.sampled_from(["1", "0.01", "0.5", "0.025", "0.00001", "100", "0.0001"
 NUMBER = st.one_of(
     st.from_regex(r"\A[+-]?[0-9]{0,12}(\.[0-9]{0,12})?([eE][+-]?[0-9]{1,2})?\Z"),
     st.decimals(allow_nan=False, allow_infinity=False, places=6).map(str),
-    st.text(alphabet="0123456789.eE+- ", max_size=14),
+    # (exponents kept small: Decimal takes seconds to build 10**999999 for the comparison)
+    st.text(alphabet="0123456789.eE+- ", max_size=14).filter(lambda t: not re.search(r"[eE][+-]?\d{4}", t)),
 )
 
 
@@ -86,7 +90,7 @@ def test_bulk_decimal_matches_instrument(text, tick):
     value, err = scaled(text, g.exp10, g.step)
     try:
         expected = inst.price_to_ticks(text)
-    except HftError:
+    except (HftError, ArithmeticError):  # Instrument lets decimal.Overflow out on "1E1000000"
         assert err != parse.OK, text
         return
     if abs(expected) * g.step < I64:
