@@ -123,3 +123,20 @@ def test_usage_error_is_one_line_exit_2(tmp_path):
 def test_unknown_format_option_value(tmp_path):
     rc, err = run_convert([str(TRADES), "-f", "nope", "-o", str(tmp_path / "x.hft")])
     assert rc == 2 and "invalid choice" in err
+
+
+def test_progress_bar_drawn_after_the_delay_and_erased():
+    import io
+
+    from hft_tui.importers.progress import Progress
+
+    now = [0.0]
+    out = io.StringIO()
+    p = Progress(100, out, enabled=True, delay=1.0, clock=lambda: now[0])
+    p.update(10, 1000)
+    assert out.getvalue() == ""  # short conversions stay quiet
+    now[0] = 1.5
+    p.update(40, 1000)
+    assert out.getvalue().startswith("\r[#########") and " 40%" in out.getvalue()
+    p.close()
+    assert out.getvalue().endswith("\r\x1b[K")

@@ -173,3 +173,40 @@ def test_clock_follows_new_york_time_on_dst_days(day):
 def test_unknown_timezone():
     with pytest.raises(HftError, match="unknown time zone"):
         convert_all("lobster", [MSG], timezone="Mars/Olympus")
+
+
+def test_two_days_in_one_file(tmp_path):
+    day2 = tmp_path / "TEST_2012-06-22_34200000_57600000_message_2.csv"
+    day2.write_text(MSG.read_text())
+    (tmp_path / "TEST_2012-06-22_34200000_57600000_orderbook_2.csv").write_text(OB.read_text())
+    ev = convert_all("lobster", [MSG, day2])
+    clears = np.flatnonzero((ev["kind"] == CLEAR) & (ev["flags"] & SNAPSHOT > 0))
+    assert len(clears) == 2 and int(ev["exch_ts"][clears[1]] - ev["exch_ts"][clears[0]]) == 86400 * 10**9
+    assert book_rows(ev, 2) == orderbook_levels(OB, 2) * 2
+
+
+def test_book_command_prints_the_orderbook_file(tmp_path, capsys):
+    """`hft-tui book OUT.hft --levels N --every 1` against the orderbook file, as decimals."""
+    import importlib.util
+
+    if importlib.util.find_spec("hft_tui.commands.book") is None:
+        pytest.skip("the book command is not on this branch yet")
+    from import_helpers import run_convert
+
+    from hft_tui import cli
+
+    out = tmp_path / "test.hft"
+    assert run_convert([str(MSG), "-f", "lobster", "-o", str(out)])[0] == 0
+    capsys.readouterr()
+    assert cli.main(["book", str(out), "--levels", "2", "--every", "1"]) == 0
+    printed = [line.split(",") for line in capsys.readouterr().out.splitlines()]
+    assert printed[0][1:] == ["ask_px_1", "ask_sz_1", "bid_px_1", "bid_sz_1", "ask_px_2", "ask_sz_2", "bid_px_2", "bid_sz_2"]
+    expected = []
+    for line in OB.read_text().splitlines():
+        v = [int(x) for x in line.split(",")]
+        row = []
+        for k in range(0, len(v), 2):
+            px, sz = v[k], v[k + 1]
+            row += [f"{px // 10000}.{px % 10000:04d}", str(sz)] if sz else ["", ""]
+        expected.append(row)
+    assert [r[1:] for r in printed[1:]] == expected
