@@ -8,7 +8,7 @@ conversion starts.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -76,26 +76,28 @@ class ImportContext:
 
     def tables(
         self, path: str, names: Sequence[str], sep: str = ",", min_fields: int | None = None,
-        track: bool = True,
-    ) -> Iterator[Table]:
+        track: bool = True, then: Callable[[Table], Any] | None = None,
+    ) -> Iterator[Any]:
         """One input as tables of whole lines, read and split a block ahead in a
         background thread; a pending strict error stops the iteration.
 
         ``track``: the file counts in the progress (a side file such as a
-        LOBSTER orderbook does not).
+        LOBSTER orderbook does not). ``then``: work on each table done in the
+        background thread too; its results are yielded instead of the tables.
         """
         from hft_tui.importers.prefetch import TablePrefetch
         from hft_tui.importers.table import Table
 
-        def make(block: Block, scratch: Any) -> Table:
-            return Table(path, block.data, block.first_line, names, sep, min_fields, scratch)
+        def make(block: Block, scratch: Any) -> Any:
+            table = Table(path, block.data, block.first_line, names, sep, min_fields, scratch)
+            return (table.n, table) if then is None else (table.n, then(table))
 
         feed = TablePrefetch(path, self.block_bytes, make)
-        for block, table in feed:
+        for block, (n, item) in feed:
             self.bad.check()
             if track:
-                self.progress.update(block.raw_pos, table.n)
-            yield table
+                self.progress.update(block.raw_pos, n)
+            yield item
         self.bad.check()
         if track:
             self.progress.file_done(feed.size)

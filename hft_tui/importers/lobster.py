@@ -215,20 +215,19 @@ class _BookFeed:
         self.path = path
         self.names = _book_names(len(first[0].split(",")), path)
         self.n_levels = len(self.names) // 4
-        self._tables = ctx.tables(path, self.names, track=False)
-        self._pgrid, self._lg = pgrid, lg
+        # parsed in the prefetch thread: the orderbook is most of LOBSTER's bytes
+        self._parsed = ctx.tables(path, self.names, track=False, then=lambda t: _parse_book(t, pgrid, lg))
         self._parts: list[_Rows] = []
         self._buffered = 0
 
     def take(self, m: int, msg_path: str, last_line: int) -> list[_Rows]:
         """The next m orderbook rows, as one or more parsed parts."""
         while self._buffered < m:
-            t = next(self._tables, None)
-            if t is None:
+            rows = next(self._parsed, None)
+            if rows is None:
                 raise HftError(
                     f"{self.path}: ends before {msg_path}:{last_line} (the files must have equal rows)"
                 )
-            rows = _parse_book(t, self._pgrid, self._lg)
             self._parts.append(rows)
             self._buffered += rows.n
         out, need = [], m
@@ -245,7 +244,7 @@ class _BookFeed:
         return out
 
     def finish(self, msg_path: str) -> None:
-        extra = self._buffered + sum(t.n for t in self._tables)
+        extra = self._buffered + sum(rows.n for rows in self._parsed)
         if extra:
             raise HftError(f"{self.path}: has more rows than {msg_path} (the files must have equal rows)")
 

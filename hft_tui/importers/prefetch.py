@@ -13,9 +13,10 @@ from __future__ import annotations
 import queue
 import threading
 from collections.abc import Callable, Iterator
+from typing import Any
 
 from hft_tui.importers.files import Block, InputFile
-from hft_tui.importers.table import Scratch, Table
+from hft_tui.importers.table import Scratch
 
 AHEAD = 1  # blocks waiting in the queue
 # Tables alive at once: one in the queue, one being built, one with the caller,
@@ -24,9 +25,9 @@ _RING = AHEAD + 3
 
 
 class TablePrefetch:
-    """Iterate ``(block, table)`` over one input, built by a background thread."""
+    """Iterate ``(block, make(block, scratch))`` over one input, made by a background thread."""
 
-    def __init__(self, path: str, block_bytes: int, make: Callable[[Block, Scratch], Table]) -> None:
+    def __init__(self, path: str, block_bytes: int, make: Callable[[Block, Scratch], Any]) -> None:
         self.path = path
         self.size = 0
         self._make = make
@@ -50,14 +51,14 @@ class TablePrefetch:
             with InputFile(self.path) as fh:
                 self.size = fh.size
                 for i, block in enumerate(fh.blocks(self._block_bytes)):
-                    table = self._make(block, scratches[i % _RING])
-                    if not self._put(("ok", block, table)):
+                    item = self._make(block, scratches[i % _RING])
+                    if not self._put(("ok", block, item)):
                         return
             self._put(("end", None, None))
         except BaseException as exc:  # handed to the consumer, raised there
             self._put(("error", exc, None))
 
-    def __iter__(self) -> Iterator[tuple[Block, Table]]:
+    def __iter__(self) -> Iterator[tuple[Block, Any]]:
         self._thread.start()
         try:
             while True:

@@ -14,7 +14,7 @@ import numpy as np
 
 from hft_tui.errors import HftError
 from hft_tui.importers.common import BadRows
-from hft_tui.importers import parse
+from hft_tui.importers import parse, split
 from hft_tui.importers.parse import ERR_EMPTY, ERR_GRID, ERR_RANGE, ERR_SYNTAX, NO_MATCH
 
 _ERR_FIELDS = 100  # wrong number of fields
@@ -74,13 +74,13 @@ class Table:
         width = len(self.names)
         scratch = scratch if scratch is not None else Scratch()
         pos = scratch.pos(self.buf.size)
-        n_pos, quotes = parse.find_delims(self.buf, ord(sep), pos)
+        n_pos, quotes = split.find_delims(self.buf, ord(sep), pos)
         cap = int(np.count_nonzero(self.buf[pos[:n_pos]] == 10)) if n_pos else 0
         self.starts, self.ends, nfields, lines = scratch.index(cap, width)
         if quotes:
-            n = parse.split_rows(self.buf, ord(sep), self.starts, self.ends, nfields, lines)
+            n = split.split_rows(self.buf, ord(sep), self.starts, self.ends, nfields, lines)
         else:
-            n = parse.split_delims(self.buf, pos, n_pos, self.starts, self.ends, nfields, lines)
+            n = split.split_delims(self.buf, pos, n_pos, self.starts, self.ends, nfields, lines)
         self.n = n
         self.starts, self.ends = self.starts[:n], self.ends[:n]
         self.nfields = nfields[:n]
