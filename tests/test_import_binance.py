@@ -146,3 +146,14 @@ def test_many_small_blocks_give_the_same_events():
     whole = convert_all("binance-vision", [path], tick_size="0.1", lot_size="0.001")
     small = convert_all("binance-vision", [path], ctx=ImportContext(block_bytes=16), tick_size="0.1", lot_size="0.001")
     assert (whole == small).all()
+
+
+@pytest.mark.parametrize(
+    "name, symbol",
+    [("BTCUSDT-trades-2024-01-01.zip", "BTCUSDT"), ("ETHUSDT-aggTrades-2025-01.csv.gz", "ETHUSDT"),
+     ("BTCUSDT-trades.csv", "BTCUSDT"), ("trades.csv", None), ("my-data.csv", None)],
+)
+def test_symbol_from_binance_file_names(name, symbol):
+    from hft_tui.importers.common import symbol_from_name
+
+    assert symbol_from_name(f"/some/dir/{name}") == symbol

@@ -8,6 +8,7 @@ conversion starts.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Iterator, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -155,10 +156,9 @@ def instrument_from(args: object, fmt: str, symbol: str | None = None, tick: str
 
 
 def symbol_from_name(path: str) -> str | None:
-    """'BTCUSDT-trades-2024-01-01.zip' -> 'BTCUSDT' (the data.binance.vision naming)."""
-    stem = os.path.basename(path).split(".")[0]
-    head = stem.split("-")[0].split("_")[0]
-    return head.upper() if head.isalnum() and len(head) >= 2 else None
+    """'BTCUSDT-trades-2024-01-01.zip' -> 'BTCUSDT' (the data.binance.vision naming), else None."""
+    m = re.match(r"([A-Z0-9]{2,32})-(trades|aggTrades|bookTicker)\b", os.path.basename(path))
+    return m.group(1) if m else None
 
 
 # --- messages ---------------------------------------------------------------------------

@@ -39,6 +39,7 @@ HELP = "LOBSTER message files with their orderbook files (NASDAQ L3)"
 
 MSG_NAMES = ["time", "type", "order_id", "size", "price", "direction"]
 _DATE = re.compile(r"_(\d{4}-\d{2}-\d{2})_")
+_NAME = re.compile(r"([A-Za-z0-9.]{1,32})_\d{4}-\d{2}-\d{2}_")  # TICKER_YYYY-MM-DD_...
 LOBSTER_DECIMALS = 4  # prices are dollars times 10**4
 
 
@@ -55,8 +56,8 @@ def add_arguments(group: Any) -> None:
 
 
 def instrument(args: Any) -> Instrument:
-    base = os.path.basename(args.inputs[0])
-    symbol = base.split("_")[0] if "_" in base else None
+    m = _NAME.match(os.path.basename(args.inputs[0]))
+    symbol = m.group(1) if m else None
     return instrument_from(args, "lobster", symbol=symbol, tick="0.0001", lot="1")
 
 
