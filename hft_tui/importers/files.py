@@ -76,7 +76,9 @@ class InputFile:
     def read(self, n: int) -> bytes:
         try:
             return self._text.read(n)
-        except (OSError, EOFError, zlib.error, zipfile.BadZipFile) as exc:
+        except EOFError:
+            raise HftError(f"{self.path}: compressed data ends early (the file is cut short)") from None
+        except (OSError, zlib.error, zipfile.BadZipFile) as exc:
             raise HftError(f"{self.path}: cannot decompress: {exc}") from None
 
     def blocks(self, block_bytes: int = BLOCK_BYTES) -> Iterator[Block]:

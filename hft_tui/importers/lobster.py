@@ -50,7 +50,7 @@ def add_arguments(group: Any) -> None:
         "(default: the message file's name with _message_ -> _orderbook_)",
     )
     group.add_argument("--date", metavar="YYYY-MM-DD",
-                       help="trading date of each file (default: from the file name)")
+                       help="trading date (default: from each message file's name)")
     group.add_argument("--timezone", default="America/New_York",
                        help="time zone of the LOBSTER times (default America/New_York)")
 
