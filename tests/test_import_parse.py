@@ -167,3 +167,48 @@ def test_iso_rejects(text):
     out, err = np.empty(1, np.int64), np.empty(1, np.uint8)
     parse.parse_iso(buf, np.array([[0]]), np.array([[len(buf)]]), 0, 1, out, err)
     assert err[0] != parse.OK
+
+
+FIELD = st.text(alphabet="abc019.-+ ", max_size=6)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    rows=st.lists(st.lists(FIELD, min_size=1, max_size=5), max_size=20),
+    crlf=st.booleans(),
+    final_newline=st.booleans(),
+)
+def test_both_splitters_agree_with_str_split(rows, crlf, final_newline):
+    from hft_tui.importers import split
+
+    nl = "\r\n" if crlf else "\n"
+    text = nl.join(",".join(r) for r in rows) + (nl if final_newline and rows else "")
+    expected = []
+    for i, line in enumerate(text.split("\n")):
+        line = line[:-1] if line.endswith("\r") else line
+        if line.strip(" \t") or "," in line:
+            expected.append((i + 1, line.split(",")[:5], line.count(",") + 1))
+    data = text.encode()
+    if data and not data.endswith(b"\n"):
+        data += b"\n"
+    buf = np.frombuffer(data, dtype=np.uint8)
+    cap = data.count(b"\n") + 1
+    results = []
+    for quoted_path in (False, True):
+        starts = np.zeros((cap, 5), np.int64)
+        ends = np.zeros((cap, 5), np.int64)
+        nf = np.zeros(cap, np.int64)
+        ln = np.zeros(cap, np.int64)
+        if quoted_path:
+            n = split.split_rows(buf, 44, starts, ends, nf, ln)
+        else:
+            pos = np.empty(buf.size, np.int32)
+            k, _ = split.find_delims(buf, 44, pos)
+            n = split.split_delims(buf, pos, k, starts, ends, nf, ln)
+        got = []
+        for r in range(n):
+            fields = [data[starts[r, f]:ends[r, f]].decode() for f in range(min(nf[r], 5))]
+            got.append((int(ln[r]) + 1, fields, int(nf[r])))
+        results.append(got)
+    assert results[0] == expected
+    assert results[1] == expected
