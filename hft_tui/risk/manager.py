@@ -92,6 +92,7 @@ class RiskManager(PreTrade):
         self._watch = [EquityWatch() for _ in names]
         self._mid2: list[float | None] = [None] * ns  # bid + ask in ticks, last seen
         self._unit = [float(Decimal(i.tick_size) * Decimal(i.lot_size)) for i in self.instruments]
+        self._half_unit = [u * 0.5 for u in self._unit]  # mids are kept doubled (bid + ask)
         self._kind_ok = frozenset(ORDER_KINDS)
         self._rejections: dict[str, int] = {}
         self._kill_seen = False
@@ -357,7 +358,7 @@ class RiskManager(PreTrade):
             rate = self._grate if si < 0 else self._rate[si]
             n_open = led.n_open_total if si < 0 else led.n_open[si]
             v = lim.values
-            out.append(LimitView("max_gross_notional", scope, self._gross(si, 0, 0, self._mid2[0]) if self._ns else 0.0, v.max_gross_notional))
+            out.append(LimitView("max_gross_notional", scope, self._gross_others(si, -1), v.max_gross_notional))
             out.append(LimitView("max_open_orders", scope, float(n_open), float(v.max_open_orders)))
             out.append(LimitView("max_order_rate", scope, float(rate.in_window(now)), float(v.max_order_rate)))
             out.append(LimitView("daily_loss", scope, watch.loss_today(), v.daily_loss))
