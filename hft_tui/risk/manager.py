@@ -23,7 +23,9 @@ max_open_orders, max_position, max_gross_notional, rate_limit.
 A replace is checked and reserved as a cancel plus a new order: how an exchange
 treats fills that race a replace varies, so the manager assumes the old order
 may fill in full before the replace lands and the new size still rests after
-it. Near a limit, cancel first and send anew once the cancel is confirmed.
+it. Near a limit, cancel first and send anew once the cancel is confirmed. A
+replace's ``qty`` and an ORDER_REPLACED event's qty are the order's new total
+size, filled lots included, as the simulated exchange counts them.
 
 Interface changes against the engine brief: on_cancel_sent / on_replace_sent
 record the messages (they count in the rate window); post_trade takes optional
