@@ -6,7 +6,6 @@ import os
 import signal
 
 import numpy as np
-import pytest
 from import_helpers import DATA, convert_all, run_convert
 
 from hft_tui.events import EOM
