@@ -49,7 +49,19 @@ from hft_tui.book_ladder import (
     new_state,
 )
 from hft_tui.errors import HftError
-from hft_tui.events import ADD, ASK, BID, CANCEL, CLEAR, EOM, EVENT_DTYPE, EXECUTE, LEVEL, QUOTE
+from hft_tui.events import (
+    ADD,
+    ASK,
+    BID,
+    CANCEL,
+    CLEAR,
+    EOM,
+    EVENT_DTYPE,
+    EXECUTE,
+    LEVEL,
+    QUOTE,
+    TRADE,
+)
 
 __all__ = [
     "NO_PRICE",
@@ -80,8 +92,8 @@ class BookSymbolError(HftError):
 @njit(cache=True, nogil=True)
 def book_clear(st, sym):
     """Empty both sides of ``sym``."""
-    ladder_clear(st, sym, 0)
-    ladder_clear(st, sym, 1)
+    for si in range(2):  # a variable, not literals: one compiled ladder_clear
+        ladder_clear(st, sym, si)
 
 
 @njit(cache=True, nogil=True)
@@ -92,8 +104,8 @@ def book_apply(st, sym, kind, side, px, qty):
     if kind == CLEAR:
         book_clear(st, sym)
         return
-    if kind < LEVEL or kind > QUOTE:
-        return  # TRADE (3) is inside the range and falls through below
+    if kind < LEVEL or kind > QUOTE or kind == TRADE:
+        return
     if side == BID:
         si = 0
         key = px
@@ -102,15 +114,14 @@ def book_apply(st, sym, kind, side, px, qty):
         key = -px
     else:
         return
-    if kind == LEVEL:
-        ladder_update(st, sym, si, key, qty, False)
-    elif kind == ADD:
-        ladder_update(st, sym, si, key, qty, True)
-    elif kind == CANCEL or kind == EXECUTE:
-        ladder_update(st, sym, si, key, -qty, True)
-    elif kind == QUOTE:
+    if kind == QUOTE:
         ladder_drop_better(st, sym, si, key)
-        ladder_update(st, sym, si, key, qty, False)
+    elif kind == CANCEL or kind == EXECUTE:
+        qty = -qty
+    # One call site with a run-time flag: literal arguments would make numba
+    # compile one more copy of the ladder per literal value.
+    relative = kind == ADD or kind == CANCEL or kind == EXECUTE
+    ladder_update(st, sym, si, key, qty, relative)
 
 
 @njit(cache=True, nogil=True)
@@ -227,6 +238,9 @@ def warm_up() -> None:
     book.qty_through(0, ASK, 11)
     book.clear(0)
 
+
+# Seconds to compile the kernels above on a cold cache (a laptop-class core).
+COMPILE_ESTIMATE_S = 10
 
 KERNELS = (
     book_apply,

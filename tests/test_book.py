@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from hft_tui import jit
 from hft_tui.book import (
     NO_PRICE,
     Book,
@@ -34,6 +35,11 @@ from hft_tui.events import (
     empty,
 )
 from hft_tui.reference import ReferenceBook
+
+
+@pytest.fixture(scope="module", autouse=True)
+def kernels():
+    jit.prepare(["book"], stream=None)  # also drops kernels cached from older sources
 
 
 def events(*rows):
