@@ -32,6 +32,7 @@ from typing import Any, TextIO
 # name -> module holding KERNELS, warm_up() and COMPILE_ESTIMATE_S
 KERNEL_MODULES: dict[str, str] = {
     "book": "hft_tui.book",
+    "book_replay": "hft_tui.book_replay",
 }
 
 STAMP_NAME = "hft_tui-sources.sha256"
