@@ -18,7 +18,7 @@ from typing import TextIO
 import numpy as np
 from numba import njit
 
-from hft_tui.book import Book, book_apply, book_apply_batch, book_depth
+from hft_tui.book import Book, book_apply_batch, book_apply_until, book_depth
 from hft_tui.book_depth import NO_PRICE
 from hft_tui.errors import HftError
 from hft_tui.events import ASK, BID, EOM, EVENT_DTYPE, LEVEL
@@ -48,18 +48,17 @@ def replay_rows(st, events, start, end, sym, every, count, rows, px, qty):
     is full or at ``end``; returns (index after the last applied event, rows written).
     """
     r = 0
-    for i in range(start, end):
-        e = events[i]
-        book_apply(st, np.int64(e.sym), np.int64(e.kind), np.int64(e.side), e.px, e.qty)
-        if e.flags & EOM and e.sym == sym:
-            count[0] += 1
-            if count[0] % every == 0:
-                rows[r, 0] = count[0] - 1
-                snapshot_row(st, sym, rows[r], px, qty)
-                r += 1
-                if r == rows.shape[0]:
-                    return i + 1, r
-    return end, r
+    i = start
+    while i < end:
+        stop = (count[0] // every + 1) * every
+        i = book_apply_until(st, events, i, end, sym, stop, count)
+        if count[0] == stop:
+            rows[r, 0] = stop - 1
+            snapshot_row(st, sym, rows[r], px, qty)
+            r += 1
+            if r == rows.shape[0]:
+                break
+    return i, r
 
 
 class DepthCsv:

@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hft_tui import jit
-from hft_tui.book import Book, book_apply, book_apply_until
+from hft_tui.book import OK, Book, book_apply, book_apply_batch, book_apply_until
 from hft_tui.events import (
     ADD,
     ASK,
@@ -88,20 +88,25 @@ def assert_same(book: Book, ref: ReferenceBook, sym: int, where: object) -> None
 
 
 def check_every_event(ev: np.ndarray, n_symbols: int, window: int, capacity: int) -> None:
-    book = Book(n_symbols, window=window, capacity=capacity)
+    """Both jitted paths against the reference: the batch loop, one event at a time
+    (its fast path and its fallback), and book_apply (the general path)."""
+    looped = Book(n_symbols, window=window, capacity=capacity)
+    single = Book(n_symbols, window=window, capacity=capacity)
     ref = ReferenceBook(n_symbols)
     for i, (sym, kind, side, px, qty) in enumerate(
         zip(*(ev[f].tolist() for f in ("sym", "kind", "side", "px", "qty")))
     ):
-        book_apply(book.state, sym, kind, side, px, qty)  # the jitted path Book.apply takes
+        book_apply_batch(looped.state, ev, i, i + 1)
+        assert book_apply(single.state, sym, kind, side, px, qty) == OK
         ref.apply_one(sym, kind, side, px, qty)
-        assert_same(book, ref, sym, ("after event", i))
+        assert_same(looped, ref, sym, ("after event", i))
+        assert_same(single, ref, sym, ("book_apply, after event", i))
     for sym in range(n_symbols):
-        assert_same(book, ref, sym, "at the end")
+        assert_same(looped, ref, sym, "at the end")
         for px in np.unique(ev["px"][ev["sym"] == sym])[:20].tolist():
             for side in (BID, ASK):
-                assert book.level_qty(sym, side, px) == ref.level_qty(sym, side, px)
-                assert book.qty_through(sym, side, px) == ref.qty_through(sym, side, px)
+                assert looped.level_qty(sym, side, px) == ref.level_qty(sym, side, px)
+                assert looped.qty_through(sym, side, px) == ref.qty_through(sym, side, px)
 
 
 def fast(n: int) -> settings:
