@@ -62,6 +62,9 @@ class OrderDesk:
             e.log("risk", slot.name, e.risk.last_message, "warning")
             return None
         oid = e.xl.new_order(sym, side, 0 if px is None else px, qty, kind, now, slot.index)
+        if oid < 0:  # the exchange could not take it (order table or output full)
+            e.log("order", slot.name, f"order not sent: {e.xl.reason_text(0, -oid)}", "warning")
+            return None
         e.risk.on_order_sent(oid, slot.name, sym, side, px, qty, kind, now)
         order = OwnOrder(oid, slot.index, sym, side, 0 if px is None else px, qty, qty, kind, sent_ts=now)
         self.orders[oid] = order
@@ -83,7 +86,9 @@ class OrderDesk:
 
     def _send_cancel(self, slot: Slot, order_id: int) -> None:
         e = self.e
-        e.xl.cancel(order_id, e.now)
+        if not e.xl.cancel(order_id, e.now):
+            e.log("order", slot.name, f"cancel of #{order_id} not sent: exchange busy", "warning")
+            return
         e.risk.on_cancel_sent(order_id, e.now)
         slot.asked_cancel.add(order_id)
         self.cancels += 1
@@ -112,7 +117,9 @@ class OrderDesk:
             return False
         # ctx.replace's qty is the new open size; the exchange wants the new total
         total = order.qty - order.leaves + (order.leaves if qty is None else qty)
-        e.xl.replace(order_id, order.px if px is None else px, total, now)
+        if not e.xl.replace(order_id, order.px if px is None else px, total, now):
+            e.log("order", slot.name, f"replace of #{order_id} not sent: exchange busy", "warning")
+            return False
         e.risk.on_replace_sent(order_id, px, qty, now)
         self.replaces += 1
         return True
