@@ -45,6 +45,7 @@ from hft_tui.engine.settings import EngineSettings, engine_settings
 from hft_tui.engine.slots import NO_TIMER, Slot
 from hft_tui.engine.snapshot import HALTED, LogLine, Snapshot
 from hft_tui.engine.tape import Tape
+from hft_tui.engine.warmup import ensure_warm
 from hft_tui.engine.watchdog import KILL, Watchdog
 from hft_tui.exchange.codes import STOP_BBO, STOP_DEADLINE
 from hft_tui.portfolio import Portfolio
@@ -143,6 +144,7 @@ class Engine:
 
     # --- the loop ------------------------------------------------------------------------
     def run(self, reraise: bool = True) -> None:
+        ensure_warm()
         self.watchdog.start()
         self.source.start()
         self.state = "running"
