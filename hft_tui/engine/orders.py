@@ -21,12 +21,14 @@ from hft_tui.events import (
     ORDER_REJECTED,
     ORDER_REPLACED,
 )
+from hft_tui.exchange.codes import REJ_CANCEL_TOO_LATE, REJ_CANCEL_UNKNOWN
 from hft_tui.strategies.base import MARKET, ORDER_KINDS, Fill
 
 if TYPE_CHECKING:
     from hft_tui.engine.engine import Engine
 
 STATE_AFTER = {ORDER_ACK: "accepted", ORDER_REPLACED: "accepted"}
+CANCEL_REFUSED = (REJ_CANCEL_TOO_LATE, REJ_CANCEL_UNKNOWN)
 
 
 class OrderDesk:
@@ -161,11 +163,10 @@ class OrderDesk:
                 continue
             slot = e.slots[order.slot]
             done = bool(flags & ORDER_DONE)
+            risk.on_order_event(oid, kind, px, qty, done)
             if kind == ORDER_FILL:
-                risk.on_order_event(oid, kind, px, qty, done)
                 self._fill(slot, order, lts, px, qty, aux, done)
             else:
-                risk.on_order_event(oid, kind, px, qty, done)
                 if kind == ORDER_REPLACED:  # qty: the new total size, filled lots included
                     filled = order.qty - order.leaves
                     order.px = px
@@ -175,8 +176,8 @@ class OrderDesk:
                     order.state = STATE_AFTER[kind]
                 elif done:
                     order.state = "rejected" if kind == ORDER_REJECTED else "cancelled"
-                if kind == ORDER_REJECTED and not done:
-                    # a cancel or replace refused; the order stands as it was
+                if kind == ORDER_REJECTED and not done and aux in CANCEL_REFUSED:
+                    # a cancel refused; the order stands as it was and may be cancelled again
                     slot.asked_cancel.discard(oid)
                 if kind in (ORDER_CANCELED, ORDER_REJECTED) and e.verbose:
                     what = order.state if done else "request refused"
