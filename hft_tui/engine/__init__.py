@@ -1,0 +1,1 @@
+"""The engine: source -> book -> simulated exchange -> strategies -> risk -> portfolio."""

@@ -1,0 +1,1 @@
+"""Strategies: built-ins by name, user classes by ``path/to/file.py:ClassName``."""
