@@ -22,6 +22,7 @@ COMMANDS: dict[str, str] = {
     "book": "hft_tui.commands.book",
     "info": "hft_tui.commands.info",
     "bench": "hft_tui.commands.bench",
+    "record": "hft_tui.commands.record",
 }
 
 

@@ -8,6 +8,7 @@ live session gave.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -92,6 +93,8 @@ MARKETS = {
     ),
 }
 
+_STREAM_RE = re.compile(rb'"stream"\s*:\s*"([^"]*)"')
+
 # stream suffix for each kind name in the [live] config
 TRADE_KINDS = {"trade": K_TRADE, "aggTrade": K_AGGTRADE}
 SNAPSHOT_SUFFIX = "depthSnapshot"  # envelope name of snapshot lines in raw recordings
@@ -138,9 +141,10 @@ class Router:
     @staticmethod
     def stream_of(msg: bytes) -> bytes | None:
         """The stream name of an enveloped message, or None (control message, garbage)."""
-        i = msg.find(b'"stream":"')
+        i = msg.find(b'"stream":"')  # Binance writes no spaces: the fast path
         if i < 0:
-            return None
+            m = _STREAM_RE.search(msg)
+            return m.group(1) if m else None
         i += 10
         j = msg.find(b'"', i)
         return msg[i:j] if j > 0 else None

@@ -27,6 +27,7 @@ from hft_tui.errors import HftError
 from hft_tui.events import EVENT_DTYPE
 from hft_tui.feeds.binance_client import BinanceClient
 from hft_tui.feeds.binance_config import LiveConfig
+from hft_tui.feeds.binance_decode import warm_up
 from hft_tui.feeds.binance_rest import RestClient, resolve_instruments
 from hft_tui.instrument import Instrument
 
@@ -131,6 +132,10 @@ class BinanceSource:
         if self._thread is not None:
             self._thread.join(10.0)
 
+    def set_raw_sink(self, raw: Callable[[int, bytes], None] | None) -> None:
+        """Where raw messages go (a recorder's ``write_raw``); set before ``start``."""
+        self.client.raw = raw
+
     # --- extras for the engine and the UI ----------------------------------------------------
     def stale(self, sym: int) -> bool:
         """True while ``sym``'s book is not known to be exact (resync, reconnect)."""
@@ -142,6 +147,7 @@ class BinanceSource:
     # --- feed thread --------------------------------------------------------------------------
     def _run(self, started: threading.Event) -> None:
         async def main() -> None:
+            warm_up()  # compile before connecting, not inside the read loop
             self._loop = asyncio.get_running_loop()
             self._stop_evt = asyncio.Event()
             started.set()

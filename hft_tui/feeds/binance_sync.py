@@ -74,7 +74,7 @@ class DepthSync:
     def __init__(
         self,
         symbols: list[str],
-        futures: bool,
+        futures: bool | None,
         emit: Callable[[np.ndarray], None],
         request_snapshot: Callable[[int, str], None],
         log: Callable[[int, str], None] | None = None,
