@@ -15,7 +15,7 @@ Generation runs by itself every ``interval`` seconds, or only on ``step()``
 when ``interval`` is None (deterministic tests). Faults are injected on
 command: drop the connection (clean close or abrupt), skip update ids, send a
 diff twice or two diffs swapped, send a crossing diff, malformed JSON, unknown
-streams and event types, go silent, answer snapshots slowly, with a stale
+streams and event types, go silent, answer snapshots slowly, with an old
 snapshot or with an HTTP error, and close connections after a maximum age (the
 24-hour disconnect, in seconds).
 
@@ -33,6 +33,8 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs, urlsplit
+
+import numpy as np
 
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.datastructures import Headers
@@ -102,8 +104,9 @@ class FakeBinance:
         self._swap: set[str] = set()
         self._held: dict[str, str] = {}
         self._cross: set[str] = set()
+        self._bad_ticker: set[str] = set()
         self.snapshot_delay = 0.0
-        self.stale_snapshots = 0
+        self._old_snapshot: dict[str, int] = {}
         self.http_errors: list[int] = []
         self.max_age: float | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -150,7 +153,7 @@ class FakeBinance:
             0,
             process_request=self._http,
             ping_interval=self.ping_interval,
-            ping_timeout=self.ping_interval,
+            ping_timeout=None if self.ping_interval is None else max(1.0, self.ping_interval),
             compression=None,
         ) as server:
             self.port = server.sockets[0].getsockname()[1]
@@ -191,6 +194,14 @@ class FakeBinance:
 
     def crossed(self, symbol: str) -> None:
         self._call(self._cross.add, symbol)
+
+    def bad_ticker(self, symbol: str) -> None:
+        """The next book ticker of ``symbol`` disagrees with the book at its update id."""
+        self._call(self._bad_ticker.add, symbol)
+
+    def old_snapshot(self, symbol: str) -> None:
+        """The next snapshot of ``symbol`` shows the book as it is now, however late it is asked."""
+        self._call(lambda: self._old_snapshot.__setitem__(symbol, self.syms[symbol].last_u))
 
     def malformed(self) -> None:
         """Two bad messages: not JSON at all, and a real diff cut in half (ids not consumed)."""
@@ -314,7 +325,9 @@ class FakeBinance:
             return
         bb, ba = max(fs.bids), min(fs.asks)
         inst = fs.inst
-        data = {"u": fs.last_u, "s": name, "b": self._px(inst, bb), "B": self._qty(inst, fs.bids[bb]),
+        bq = fs.bids[bb] + (1 if name in self._bad_ticker else 0)
+        self._bad_ticker.discard(name)
+        data = {"u": fs.last_u, "s": name, "b": self._px(inst, bb), "B": self._qty(inst, bq),
                 "a": self._px(inst, ba), "A": self._qty(inst, fs.asks[ba])}
         if self.futures:
             data = {"e": "bookTicker", **data, "E": now, "T": now}
@@ -428,9 +441,9 @@ class FakeBinance:
     def _snapshot(self, fs: FakeSymbol, limit: int) -> dict:
         u = fs.last_u
         bids, asks = fs.bids, fs.asks
-        if self.stale_snapshots and len(fs.order) > 3:
-            self.stale_snapshots -= 1
-            u = fs.order[-3]
+        old = self._old_snapshot.pop(fs.inst.symbol, None)
+        if old is not None:
+            u = old
             bids, asks = fs.history[u]
         body = {
             "lastUpdateId": u,
@@ -465,3 +478,84 @@ def _response(status: int, body: dict, headers: dict | None = None) -> Response:
     for k, v in (headers or {}).items():
         h[k] = v
     return Response(status, "OK" if status == 200 else "Error", h, data)
+
+
+class BookChecker:
+    """Reads a ``BinanceSource`` and checks its events against the fake's true books.
+
+    Keeps a reference book per symbol from the events; after every message that
+    touched a book (its events carry the update id in ``order_id``) the book
+    must equal the fake's true book at that id. Trades are collected in order.
+    """
+
+    def __init__(self, source, fake: FakeBinance):
+        from hft_tui.reference import ReferenceBook
+
+        self.source = source
+        self.fake = fake
+        self.names = [i.symbol for i in source.instruments]
+        self.ref = ReferenceBook(len(self.names))
+        self.last_u = [-1] * len(self.names)
+        self.trades: list[list[tuple[int, int, int, int]]] = [[] for _ in self.names]
+        self.checked = 0
+        self.mismatches: list[str] = []
+        self.events = 0
+
+    def book(self, sym: int) -> tuple[dict, dict]:
+        from hft_tui.events import ASK, BID
+
+        bids = dict(zip(*(a.tolist() for a in self.ref.depth(sym, BID, 1 << 20))))
+        asks = dict(zip(*(a.tolist() for a in self.ref.depth(sym, ASK, 1 << 20))))
+        return bids, asks
+
+    def pump(self, timeout: float = 0.05) -> int:
+        from hft_tui.events import CLEAR, EOM, LEVEL, TRADE
+
+        ev = self.source.read(1 << 16, timeout)
+        self.events += len(ev)
+        start = 0
+        for end in (np.flatnonzero(ev["flags"] & EOM) + 1).tolist():
+            msg = ev[start:end]
+            start = end
+            last = msg[-1]
+            sym = int(last["sym"])
+            kind = int(last["kind"])
+            if kind == TRADE:
+                self.trades[sym].append((int(last["order_id"]), int(last["px"]), int(last["qty"]), int(last["side"])))
+                continue
+            self.ref.apply(msg)
+            if kind not in (LEVEL, CLEAR):
+                continue
+            u = int(last["order_id"])
+            self.last_u[sym] = u
+            truth = self.fake.true_book(self.names[sym], u)
+            if truth is None:
+                continue  # older than the fake's history
+            self.checked += 1
+            if self.book(sym) != truth:
+                self.mismatches.append(f"{self.names[sym]} at u={u}")
+        assert start == len(ev), "batch does not end on a message boundary"
+        return len(ev)
+
+    def until(self, pred, timeout: float = 10.0) -> bool:
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            self.pump(0.02)
+            if pred():
+                return True
+        return False
+
+    def caught_up(self) -> bool:
+        return all(
+            self.last_u[i] == self.fake.last_u(name) and not self.source.stale(i)
+            for i, name in enumerate(self.names)
+        )
+
+    def sync(self, timeout: float = 10.0) -> bool:
+        """Step the fake (manual mode) until every book is live and at the fake's last id."""
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            if self.until(self.caught_up, 0.3):
+                return True
+            self.fake.step()
+        return False

@@ -69,6 +69,7 @@ class RestClient:
                 self._note_weight(resp.headers.get("X-MBX-USED-WEIGHT-1M"))
                 return body
         except urllib.error.HTTPError as exc:
+            exc.close()  # it holds the connection open until collected
             if exc.code in (429, 418):
                 retry = _retry_after(exc.headers.get("Retry-After"), 60.0 if exc.code == 429 else 300.0)
                 self._block(retry)
