@@ -230,7 +230,8 @@ def _payload(buf, i, n, p, out, hdr):
 
     # required fields and the events that do not come from level arrays
     if kind == K_DEPTH:
-        if seen & (_S_E | _S_U | _S_LU) != (_S_E | _S_U | _S_LU):
+        need = _S_E | _S_U | _S_LU | _S_B | _S_A
+        if seen & need != need:
             return i, 0, E_MISSING
     elif kind == K_SNAPSHOT:
         if seen & (_S_LU | _S_B | _S_A) != (_S_LU | _S_B | _S_A):
