@@ -4,10 +4,12 @@ Layout under the output directory::
 
     <SYMBOL>/<SYMBOL>-<YYYYmmddTHHMMSS>Z.hft    normalised events, one tick file per symbol
     raw/<label>-<YYYYmmddTHHMMSS>Z.jsonl.gz     with raw=True: every message as received
+    raw/symbols.json                            tick and lot sizes (raw messages lack them)
 
 Files rotate on the clock (every ``rotate_s`` seconds, on multiples of it since
-midnight UTC) or when a tick file reaches ``rotate_bytes``; the name carries
-the time its file was opened. A rotated tick file starts with an image of the
+midnight UTC) or when a file reaches ``rotate_bytes``; the name carries the
+time its file was opened (``_002``, ``_003``... for more in the same second),
+so names sort in time order. A rotated tick file starts with an image of the
 book as it stands (a CLEAR and every level, flagged SNAPSHOT), so each file
 replays on its own; replayed in sequence the image changes nothing.
 
@@ -104,6 +106,8 @@ class Recorder:
         """Record events of the recorder's instruments (``sym`` indexes them)."""
         if len(events) == 0:
             return
+        if self.clock() >= self._period_end:  # rotate before writing past the boundary
+            self._rotate_period()
         syms = events["sym"]
         first = int(syms[0])
         if (syms == first).all():
@@ -124,8 +128,7 @@ class Recorder:
         now = self.clock()
         self._drain_raw()
         if now >= self._period_end:
-            self._period_end = self._next_boundary(now)
-            self.rotate()
+            self._rotate_period()
         if now >= self._next_flush:
             self.flush()
             self._next_flush = now + self.flush_ns
@@ -169,6 +172,10 @@ class Recorder:
         tmp = path.with_suffix(".tmp")
         tmp.write_text(json.dumps(known, indent=1, sort_keys=True) + "\n")
         os.replace(tmp, path)
+
+    def _rotate_period(self) -> None:
+        self._period_end = self._next_boundary(self.clock())
+        self.rotate()
 
     def _next_boundary(self, now: int) -> int:
         return (now // self.rotate_ns + 1) * self.rotate_ns
@@ -227,9 +234,9 @@ class Recorder:
         base = f"{stem}-{_stamp(self.clock())}"
         path = folder / f"{base}{suffix}"
         k = 1
-        while path.exists():  # size rotation within the same second
+        while path.exists():  # size rotation within the same second; "_" sorts after "."
             k += 1
-            path = folder / f"{base}-{k}{suffix}"
+            path = folder / f"{base}_{k:03d}{suffix}"
         return path
 
     def _drain_raw(self) -> None:

@@ -207,8 +207,8 @@ class FakeBinance:
         """Two bad messages: not JSON at all, and a real diff cut in half (ids not consumed)."""
         sym = next(iter(self.syms))
         self._call(self._broadcast_raw, "{not json", None)
-        cut = json.dumps({"stream": self._stream(sym, self.depth_suffix), "data": {"e": "depthUpdate"}})
-        self._call(self._broadcast_raw, cut[: len(cut) // 2], None)
+        cut = '{"stream":"%s","data":{"e":"depthUpdate","E":1,"s":"%s","U":' % (self._stream(sym, self.depth_suffix), sym)
+        self._call(self._broadcast_raw, cut, None)
 
     def unknown(self) -> None:
         """Two unknown messages: an unsubscribed stream and an unknown event type."""

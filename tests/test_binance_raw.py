@@ -1,0 +1,128 @@
+"""The binance-raw importer: a raw recording converts to exactly the events the live feed gave."""
+
+from __future__ import annotations
+
+import gzip
+import time
+
+import numpy as np
+import pytest
+from fake_binance import BookChecker, FakeBinance
+from test_binance_feed import config
+
+from hft_tui.errors import HftError
+from hft_tui.events import EOM, TRADE
+from hft_tui.feeds.binance_raw import convert_binance_raw, raw_events, read_lines, RawStats
+from hft_tui.feeds.binance_source import BinanceSource
+from hft_tui.instrument import Instrument
+from hft_tui.recorder import Recorder
+from hft_tui.tickfile import TickReader
+
+BTC = Instrument("BTCUSDT", "0.01", "0.00001")
+
+
+def record_session(tmp_path, futures=False, faults=True):
+    """A live session with faults, recorded (tick files + raw); returns the recorder."""
+    fake = FakeBinance(interval=None, futures=futures, seed=5).start()
+    source = BinanceSource(config(fake))
+    rec = Recorder(tmp_path, source.instruments, raw=True, label="test")
+    source.set_raw_sink(rec.write_raw)
+    try:
+        source.start()
+        chk = BookChecker(source, fake)
+
+        def pump(timeout=0.02):
+            ev = source.read(1 << 16, timeout)
+            rec.write(ev)
+            rec.poll()
+
+        chk.pump = pump  # the recorder takes the events instead of the checker
+        steps = [None, "skip", None, "duplicate", "out_of_order", "malformed", "drop", None]
+        for fault in steps if faults else [None] * 4:
+            if fault == "malformed":
+                fake.malformed()
+            elif fault == "drop":
+                fake.drop()
+                fake.step(2)
+                fake.wait_connections(2)
+            elif fault:
+                getattr(fake, fault)("BTCUSDT")
+            for _ in range(5):
+                fake.step()
+                pump(0.05)
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and (any(source.stale_mask()) or source.health()["queue"]):
+            fake.step()
+            pump(0.1)
+        pump(0.3)
+    finally:
+        source.stop()
+        fake.stop()
+    rec.write(source.read(1 << 20, 0))
+    rec.close()
+    return rec, source.health()
+
+
+def recorded(tmp_path, symbol):
+    return np.concatenate([TickReader(p).read_all() for p in sorted((tmp_path / symbol).glob("*.hft"))])
+
+
+@pytest.mark.parametrize("futures", [False, True])
+def test_raw_recording_converts_to_the_live_events_exactly(tmp_path, futures):
+    rec, health = record_session(tmp_path, futures)
+    assert health["resyncs"] >= 2 and health["parse_errors"] == 2 and health["reconnects"] == 1
+    raw = sorted((tmp_path / "raw").glob("*.jsonl.gz"))
+    for symbol in ("BTCUSDT", "ETHUSDT"):
+        out = tmp_path / f"{symbol}.hft"
+        stats = convert_binance_raw(raw, out, symbol=symbol, skip_bad=True)
+        got = TickReader(out).read_all()
+        want = recorded(tmp_path, symbol)
+        assert len(got) > 100 and np.array_equal(got, want)  # bit for bit, timestamps included
+        assert stats.bad == (2 if symbol == "BTCUSDT" else 1) and stats.truncated == []  # a cut diff of BTCUSDT
+        assert set(stats.other_symbols) == {"BTCUSDT", "ETHUSDT"} - {symbol}
+    assert stats.resyncs == 1  # ETHUSDT: the drop only
+
+
+def test_bad_lines_stop_with_file_and_line_unless_skipped(tmp_path):
+    path = tmp_path / "r.jsonl"
+    good = b'{"stream":"btcusdt@trade","data":{"e":"trade","E":1,"s":"BTCUSDT","t":7,"p":"1.00","q":"1","T":2,"m":false}}'
+    path.write_bytes(b"1 %s\nnot-a-number %s\n3 {broken\n\n4 %s\n" % (good, good, good))
+    with pytest.raises(HftError, match=r"r\.jsonl:2: no <ns> timestamp"):
+        convert_binance_raw([path], tmp_path / "o.hft", tick_size="0.01", lot_size="1")
+    stats = convert_binance_raw([path], tmp_path / "o2.hft", tick_size="0.01", lot_size="1", skip_bad=True)
+    ev = TickReader(tmp_path / "o2.hft").read_all()
+    assert stats.bad == 2 and stats.first_bad[1].endswith("r.jsonl:3: message without a stream name: '{broken'")
+    assert ev[["kind", "order_id", "local_ts", "px"]].tolist() == [(TRADE, 7, 1, 100), (TRADE, 7, 4, 100)]
+
+
+def test_truncated_gzip_reads_to_the_last_flush(tmp_path):
+    lines = [b'%d {"stream":"btcusdt@trade","data":{"e":"trade","E":1,"s":"BTCUSDT","t":%d,"p":"1.00","q":"1","T":2,"m":true}}' % (i, i) for i in range(2000)]
+    path = tmp_path / "cut.jsonl.gz"
+    with open(path, "wb") as fh:
+        gz = gzip.GzipFile(fileobj=fh, mode="wb")
+        gz.write(b"\n".join(lines[:1500]) + b"\n")
+        gz.flush()  # what the recorder does every second
+        gz.write(b"\n".join(lines[1500:]) + b"\n")
+        gz.fileobj = None  # a killed process: no final flush, no trailer
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) - 5])
+    stats = RawStats()
+    inst = Instrument("BTCUSDT", "0.01", "1")
+    ev = np.concatenate(list(raw_events([str(path)], inst, stats=stats)))
+    assert len(ev) >= 1500 and ev["order_id"].tolist() == list(range(len(ev)))
+    assert stats.truncated and "ends early" in stats.truncated[0]
+
+
+def test_plain_multi_member_and_sidecar(tmp_path):
+    a = b'5 {"stream":"ethusdt@aggTrade","data":{"e":"aggTrade","E":1,"s":"ETHUSDT","a":9,"p":"2.5","q":"0.5","f":1,"l":2,"T":3,"m":true}}\n'
+    path = tmp_path / "two.gz"
+    path.write_bytes(gzip.compress(a) + gzip.compress(a))
+    (tmp_path / "symbols.json").write_text('{"ETHUSDT": {"tick_size": "0.5", "lot_size": "0.25"}}')
+    convert_binance_raw([path], tmp_path / "o.hft")
+    r = TickReader(tmp_path / "o.hft")
+    assert r.instrument.symbol == "ETHUSDT" and r.instrument.tick_size == "0.5"
+    assert r.read_all()[["px", "qty", "side", "flags"]].tolist() == [(5, 2, -1, EOM)] * 2
+    assert list(read_lines(path)) == [a.strip()] * 2
+    (tmp_path / "symbols.json").unlink()
+    with pytest.raises(HftError, match="tick and lot size of ETHUSDT unknown"):
+        convert_binance_raw([path], tmp_path / "o3.hft")
