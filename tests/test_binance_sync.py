@@ -159,10 +159,10 @@ def test_random_faults_never_leave_a_wrong_live_book(seed, futures):
         changes = {}
         for _ in range(rng.randint(1, 4)):
             if rng.random() < 0.5:
-                px = min(asks) - 1 - rng.randint(0, 6)
+                px = min(asks, default=101) - 1 - rng.randint(0, 6)
                 book, side = bids, BID
             else:
-                px = max(bids) + 1 + rng.randint(0, 6)
+                px = max(bids, default=99) + 1 + rng.randint(0, 6)
                 book, side = asks, ASK
             q = 0 if px in book and rng.random() < 0.4 else rng.randint(1, 9)
             book.pop(px, None) if q == 0 else book.__setitem__(px, q)

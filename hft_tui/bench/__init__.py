@@ -28,6 +28,7 @@ from hft_tui.errors import HftError
 # area name -> module; the order is the order of a full run
 AREAS: dict[str, str] = {
     "tickfile": "hft_tui.bench.tickfile",
+    "live": "hft_tui.bench.live",
 }
 
 

@@ -36,7 +36,7 @@ from websockets.exceptions import InvalidStatus, WebSocketException
 
 from hft_tui.feeds.binance_config import LiveConfig
 from hft_tui.feeds.binance_decode import FeedDecoder, snapshot_message
-from hft_tui.feeds.binance_protocol import Router, stream_names
+from hft_tui.feeds.binance_protocol import EventRuns, Router, stream_names
 from hft_tui.feeds.binance_rest import RestBackoff, RestClient, RestError
 from hft_tui.feeds.binance_sync import LIVE
 from hft_tui.instrument import Instrument
@@ -126,7 +126,6 @@ class BinanceClient:
             raise ValueError("Binance allows at most 1024 streams per connection")
         self.url = f"{cfg.ws_base}/stream?streams={'/'.join(self.streams)}"
         router = Router([i.symbol for i in instruments], names)
-        self._pending: list[np.ndarray] = []
         self.decoder = FeedDecoder(
             instruments,
             router,
@@ -137,6 +136,7 @@ class BinanceClient:
             max_buffer=cfg.max_buffer,
             verify_ticker=cfg.verify_ticker,
         )
+        self._runs = EventRuns(self.decoder.parser)
         self.rest = RestClient(cfg.rest_base, cfg.rest_timeout_s)
         self.limiter = ControlRate(cfg.control_rate)
         self.rng = random.Random(seed)
@@ -248,7 +248,7 @@ class BinanceClient:
             if raw is not None:
                 raw(ts, msg)
             decoder.feed(msg, ts)
-            if self._pending:
+            if self._runs.n:
                 self._flush()
 
     async def _close_on_stop(self, ws: ClientConnection) -> None:
@@ -335,17 +335,16 @@ class BinanceClient:
         self.decoder.feed(msg, ts)
         st = self.decoder.sync.sym[sym]
         self._fetch_attempts[sym] = 0 if st.state == LIVE else self._fetch_attempts[sym] + 1
-        if self._pending:
+        if self._runs.n:
             self._flush()
 
     # --- output ----------------------------------------------------------------------------------
     def _emit(self, events: np.ndarray) -> None:
-        self._pending.append(events.copy())
+        self._runs.add(events)
 
     def _flush(self) -> None:
-        parts = self._pending
-        out = parts[0] if len(parts) == 1 else np.concatenate(parts)
-        self._pending = []
+        """One message's events (views into the parser's arena) to the engine's queue."""
+        out = self._runs.take()
         self.events_out += len(out)
         self.sink(out)
 

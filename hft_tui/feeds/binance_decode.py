@@ -48,7 +48,8 @@ def snapshot_message(symbol: str, body: bytes) -> bytes:
 class FeedDecoder:
     """Messages in, events out (through ``emit``); the one path for live and import.
 
-    ``emit`` gets a view that is valid only during the call (copy to keep).
+    ``emit`` gets views into the parser's arena (they stay valid; ``EventRuns``
+    joins neighbours) or, for diffs buffered during a resync, copies.
     ``futures=None`` decides the sync rule from the first diff (for recordings).
     """
 

@@ -101,10 +101,10 @@ def _bool(buf, i, n):
 
 
 @njit(cache=True, nogil=True)
-def _payload(buf, i, n, p, out, hdr):
-    """Walk the payload object at ``i``; (index after it, events written, error)."""
+def _payload(buf, i, n, p, out, s0, hdr):
+    """Walk the payload object at ``i``, writing events from ``out[s0]``; (index after, end, error)."""
     kind = p[P_KIND]
-    k = 1 if kind == K_SNAPSHOT else 0  # out[0] is the snapshot's CLEAR
+    k = s0 + 1 if kind == K_SNAPSHOT else s0  # out[s0] is the snapshot's CLEAR
     seen = 0
     px = 0
     qty = 0
@@ -236,50 +236,57 @@ def _payload(buf, i, n, p, out, hdr):
     elif kind == K_SNAPSHOT:
         if seen & (_S_LU | _S_B | _S_A) != (_S_LU | _S_B | _S_A):
             return i, 0, E_MISSING
-        if len(out) < 1:
+        if len(out) < s0 + 1:
             return i, 0, E_CAPACITY
-        out[0].kind = CLEAR
-        out[0].side = 0
-        out[0].px = 0
-        out[0].qty = 0
-        out[0].flags = SNAPSHOT
+        ev = out[s0]
+        ev.kind = CLEAR
+        ev.side = 0
+        ev.px = 0
+        ev.qty = 0
+        ev.flags = SNAPSHOT
     elif kind == K_TRADE or kind == K_AGGTRADE:
         need = _S_E | _S_ID | _S_P | _S_Q | _S_M
         if seen & need != need:
             return i, 0, E_MISSING
-        if len(out) < 1:
+        if len(out) < s0 + 1:
             return i, 0, E_CAPACITY
-        ev = out[0]
+        ev = out[s0]
         ev.kind = TRADE
         ev.side = ASK if maker else BID  # buyer is maker: the seller hit the bid
         ev.px = px
         ev.qty = qty
         ev.flags = 0
-        k = 1
+        k = s0 + 1
     elif kind == K_TICKER:
         need = _S_LU | _S_B | _S_A | _S_BQ | _S_AQ
         if seen & need != need:
             return i, 0, E_MISSING
-        if len(out) < 2:
+        if len(out) < s0 + 2:
             return i, 0, E_CAPACITY
-        out[0].kind = TICKER
-        out[0].side = BID
-        out[0].px = bid_px
-        out[0].qty = bid_qty
-        out[0].flags = 0
-        out[1].kind = TICKER
-        out[1].side = ASK
-        out[1].px = ask_px
-        out[1].qty = ask_qty
-        out[1].flags = 0
-        k = 2
+        ev = out[s0]
+        ev.kind = TICKER
+        ev.side = BID
+        ev.px = bid_px
+        ev.qty = bid_qty
+        ev.flags = 0
+        ev = out[s0 + 1]
+        ev.kind = TICKER
+        ev.side = ASK
+        ev.px = ask_px
+        ev.qty = ask_qty
+        ev.flags = 0
+        k = s0 + 2
     return i, k, 0
 
 
-@njit(cache=True, nogil=True)
-def parse_payload(buf, p, out, hdr):
-    """Parse one message of kind ``p[P_KIND]`` into ``out``; events written or an error (< 0).
+# Not nogil, on purpose: a call lasts microseconds, and releasing the GIL for each
+# hands it to any busy thread (the engine) for up to sys.getswitchinterval() before
+# the feed thread gets it back: one message per switch interval under load.
+@njit(cache=True)
+def parse_payload(buf, p, out, start, hdr):
+    """Parse one message of kind ``p[P_KIND]`` into ``out[start:]``; events written or an error (< 0).
 
+    ``buf`` is the message (bytes or a uint8 array).
     ``hdr`` receives the ids and times (see the ``H_`` slots). Every event gets
     the symbol index, the local receive time, the exchange time (T if the
     message has it, else E, else the local time), and ``order_id`` = the trade
@@ -293,7 +300,7 @@ def parse_payload(buf, p, out, hdr):
     hdr[H_SYM1] = -1
     i = _ws(buf, 0, n)
     if p[P_ENVELOPE] == 0:
-        i, k, err = _payload(buf, i, n, p, out, hdr)
+        i, k, err = _payload(buf, i, n, p, out, start, hdr)
     else:
         k = -1
         err = 0
@@ -316,7 +323,7 @@ def parse_payload(buf, p, out, hdr):
                 err = E_SYNTAX
                 break
             if _same(buf, ks, ke, _DATA):
-                i, k, err = _payload(buf, i + 1, n, p, out, hdr)
+                i, k, err = _payload(buf, i + 1, n, p, out, start, hdr)
             else:
                 i = _skip_value(buf, i + 1, n)
                 if i < 0:
@@ -348,13 +355,13 @@ def parse_payload(buf, p, out, hdr):
         oid = hdr[H_ID]
     else:
         oid = hdr[H_LAST]
-    for j in range(k):
+    for j in range(start, k):
         ev = out[j]
         ev.exch_ts = exch
         ev.local_ts = p[P_LOCAL_TS]
         ev.order_id = oid
         ev.sym = p[P_SYM]
         ev.aux = 0
-    if k > 0:
+    if k > start:
         out[k - 1].flags |= EOM
-    return k
+    return k - start

@@ -36,7 +36,7 @@ from hft_tui.feeds.binance_json import (
     P_TICK_DEC,
     P_TICK_STEP,
     PARAMS_LEN,
-    E_CAPACITY,
+    E_EVENT,
 )
 from hft_tui.feeds.binance_parse import parse_payload
 from hft_tui.instrument import Instrument
@@ -49,6 +49,7 @@ __all__ = [
     "K_TRADE",
     "MARKETS",
     "Market",
+    "EventRuns",
     "MessageParser",
     "ParseError",
     "Router",
@@ -169,11 +170,17 @@ def grid(step: str) -> tuple[int, int]:
     return dec, int(d.scaleb(dec))
 
 
+ARENA_EVENTS = 1 << 16
+
+
 class MessageParser:
     """Turns message bytes into events for a fixed list of instruments.
 
-    ``parse`` returns a view of an internal buffer, valid until the next call:
-    copy it to keep it.
+    Events are written into an arena (a large event array, replaced by a fresh
+    one when full) and ``parse`` returns a view of the message's events there.
+    The view stays valid: it is handed on to the engine without a copy, and
+    consecutive messages lie side by side, so batches are views too
+    (``EventRuns``). ``last`` is the most recent view.
     """
 
     def __init__(self, instruments: list[Instrument]):
@@ -186,7 +193,10 @@ class MessageParser:
             p[P_TICK_DEC], p[P_TICK_STEP] = grid(inst.tick_size)
             p[P_LOT_DEC], p[P_LOT_STEP] = grid(inst.lot_size)
         self.hdr = np.zeros(HDR_LEN, dtype=np.int64)
-        self._out = np.zeros(4096, dtype=EVENT_DTYPE)
+        self.arena = np.empty(ARENA_EVENTS, dtype=EVENT_DTYPE)
+        self.pos = 0
+        self.last: np.ndarray | None = None
+        self.last_range: tuple[np.ndarray, int, int] | None = None  # where ``last`` lies
 
     def parse(
         self, msg: bytes, sym: int, kind: int, local_ts: int, envelope: bool = True
@@ -196,16 +206,16 @@ class MessageParser:
         p[P_KIND] = kind
         p[P_ENVELOPE] = envelope
         p[P_LOCAL_TS] = local_ts
-        buf = np.frombuffer(msg, dtype=np.uint8)
-        n = parse_payload(buf, p, self._out, self.hdr)
-        if n == E_CAPACITY:
-            # a snapshot bigger than the buffer: each level takes at least 9 bytes of text
-            self._out = np.zeros(max(2 * len(self._out), len(msg) // 8 + 16), dtype=EVENT_DTYPE)
-            n = parse_payload(buf, p, self._out, self.hdr)
+        # every level takes at least 9 bytes of text, so this much room always suffices
+        need = len(msg) // 8 + 16
+        if self.pos + need > len(self.arena):
+            self.arena = np.empty(max(ARENA_EVENTS, need), dtype=EVENT_DTYPE)
+            self.pos = 0
+        n = parse_payload(msg, p, self.arena, self.pos, self.hdr)
         if n < 0:
             raise ParseError(
                 f"{ERROR_NAMES.get(n, 'error')} at byte {int(self.hdr[H_ERRPOS])}",
-                unknown=(n == -6),
+                unknown=(n == E_EVENT),
             )
         s0 = int(self.hdr[H_SYM0])
         if s0 >= 0 and msg[s0 : int(self.hdr[H_SYM1])] != self.symbols[sym]:
@@ -213,4 +223,64 @@ class MessageParser:
                 f"symbol {msg[s0:int(self.hdr[H_SYM1])].decode(errors='replace')} "
                 f"on the stream of {self.instruments[sym].symbol}"
             )
-        return self._out[:n]
+        start = self.pos
+        self.pos += n
+        self.last = view = self.arena[start : self.pos]
+        self.last_range = (self.arena, start, self.pos)
+        return view
+
+
+class EventRuns:
+    """Gathers the event arrays of successive messages into one batch.
+
+    Views that continue the previous one in the parser's arena extend it (no
+    copy); anything else (a buffered diff replayed after a snapshot) starts a
+    new piece. ``take`` returns the batch: a view when it is one piece.
+    """
+
+    def __init__(self, parser: MessageParser):
+        self.parser = parser
+        self.parts: list[np.ndarray] = []
+        self.n = 0
+        self._arena: np.ndarray | None = None
+        self._start = 0
+        self._end = 0
+
+    def add(self, events: np.ndarray) -> None:
+        k = len(events)
+        if k == 0:
+            return
+        p = self.parser
+        if events is p.last:
+            self.add_range(*p.last_range)
+            return
+        self._close()
+        self.parts.append(events)
+        self.n += k
+
+    def add_range(self, arena: np.ndarray, start: int, end: int) -> None:
+        """Events ``arena[start:end]``, joined to the current piece when they follow it."""
+        if end <= start:
+            return
+        self.n += end - start
+        if arena is self._arena and start == self._end:
+            self._end = end
+            return
+        self._close()
+        self._arena, self._start, self._end = arena, start, end
+
+    def _close(self) -> None:
+        if self._arena is not None:
+            self.parts.append(self._arena[self._start : self._end])
+            self._arena = None
+
+    def take(self) -> np.ndarray:
+        self._close()
+        parts = self.parts
+        if len(parts) == 1:
+            out = parts[0]
+        else:
+            out = np.concatenate(parts) if parts else np.zeros(0, dtype=EVENT_DTYPE)
+        self.parts = []
+        self.n = 0
+        return out

@@ -29,13 +29,43 @@ from pathlib import Path
 import numpy as np
 
 from hft_tui.errors import HftError
-from hft_tui.events import EVENT_DTYPE
-from hft_tui.feeds.binance_decode import BAD, CONTROL, UNKNOWN, FeedDecoder
+from hft_tui.feeds.binance_decode import CONTROL, FeedDecoder
+from hft_tui.feeds.binance_json import ERROR_NAMES
+from hft_tui.feeds.binance_lines import (
+    R_COUNT,
+    R_ERR,
+    R_ERRPOS,
+    R_FIRST,
+    R_LAST,
+    R_LINE,
+    R_ME,
+    R_MS,
+    R_NS,
+    R_PREV,
+    R_ROUTE,
+    R_SE,
+    R_SS,
+    R_START,
+    R_STATUS,
+    ROW_LEN,
+    S_BADNS,
+    S_EMPTY,
+    S_NOSTREAM,
+    S_OK,
+    S_OTHER,
+    S_SYMBOL,
+    S_UNKNOWN,
+    scan_lines,
+)
 from hft_tui.feeds.binance_protocol import (
+    ARENA_EVENTS,
     K_AGGTRADE,
     K_DEPTH,
+    K_SNAPSHOT,
     K_TICKER,
     K_TRADE,
+    SNAPSHOT_SUFFIX,
+    EventRuns,
     Router,
 )
 from hft_tui.instrument import Instrument
@@ -61,42 +91,47 @@ class RawStats:
     first_bad: list[str] = field(default_factory=list)  # file:line: reason, the first few
 
 
-def read_lines(path: str | os.PathLike[str]) -> Iterator[bytes]:
-    """The lines of a plain or gzip file (several gzip members allowed), without newlines.
+def read_blocks(path: str | os.PathLike[str]) -> Iterator[bytes]:
+    """The decompressed bytes of a plain or gzip file (several gzip members allowed).
 
-    A gzip stream that ends early yields everything up to its last complete
-    line and then raises ``EOFError`` (the caller decides how to report it).
+    A gzip stream that ends early yields what it holds and then raises
+    ``EOFError`` (the caller decides how to report it).
     """
     try:
         fh = open(path, "rb")
     except OSError as exc:
         raise HftError(f"{path}: cannot read: {exc.strerror}") from None
     with fh:
-        head = fh.read(2)
+        gz = fh.read(2) == b"\x1f\x8b"
         fh.seek(0)
-        gz = head == b"\x1f\x8b"
         dec = zlib.decompressobj(wbits=31) if gz else None
-        rest = b""
         while True:
             block = fh.read(_READ)
             if not block:
                 break
-            if dec is not None:
-                data = dec.decompress(block)
-                while dec.eof and dec.unused_data:  # the next gzip member
-                    tail = dec.unused_data
-                    dec = zlib.decompressobj(wbits=31)
-                    data += dec.decompress(tail)
-                block = data
-            lines = (rest + block).split(b"\n")
-            rest = lines.pop()
-            yield from lines
-        if rest.strip():
-            if dec is not None and not dec.eof:
-                raise EOFError(str(path))  # cut mid-line: the partial line is not data
-            yield rest
+            if dec is None:
+                yield block
+                continue
+            data = dec.decompress(block)
+            while dec.eof and dec.unused_data:  # the next gzip member
+                tail = dec.unused_data
+                dec = zlib.decompressobj(wbits=31)
+                data += dec.decompress(tail)
+            yield data
         if dec is not None and not dec.eof:
             raise EOFError(str(path))
+
+
+def read_lines(path: str | os.PathLike[str]) -> Iterator[bytes]:
+    """The lines of a plain or gzip file, without line ends; a line cut off by a
+    truncated gzip stream is not returned (``EOFError`` follows instead)."""
+    rest = b""
+    for block in read_blocks(path):
+        lines = (rest + block).split(b"\n")
+        rest = lines.pop()
+        yield from lines
+    if rest.strip():
+        yield rest
 
 
 def _first_symbol(paths: list[str]) -> str:
@@ -144,55 +179,144 @@ def raw_events(
 ) -> Iterator[np.ndarray]:
     """Event batches (whole messages, about BATCH_EVENTS each) of ``inst``'s streams."""
     st = stats if stats is not None else RawStats()
-    s = inst.symbol.lower()
-    names = [(f"{s}@{d}", K_DEPTH) for d in _DEPTH_SUFFIXES]
-    names += [(f"{s}@trade", K_TRADE), (f"{s}@aggTrade", K_AGGTRADE), (f"{s}@bookTicker", K_TICKER)]
-    out = _Batch()
-
-    def request(sym: int, reason: str) -> None:
-        st.snapshots_requested += 1  # the recording's next snapshot line answers it
-
-    dec = FeedDecoder([inst], Router([inst.symbol], [names]), None, out.add, request)
-    prefix = (s + "@").encode()
+    conv = _Converter(inst, st, skip_bad)
     for path in paths:
-        lineno = 0
+        rest = b""
         try:
-            for line in read_lines(path):
-                lineno += 1
-                st.lines += 1
-                ns_text, _, msg = line.partition(b" ")
-                try:
-                    ns = int(ns_text)
-                except ValueError:
-                    if not line.strip():
-                        continue
-                    _bad(st, skip_bad, path, lineno, "no <ns> timestamp at the start of the line")
-                    continue
-                result = dec.feed(msg, ns)
-                if result == UNKNOWN:
-                    stream = Router.stream_of(msg) or b""
-                    if b"@" in stream and not stream.startswith(prefix):
-                        other = stream.split(b"@", 1)[0].decode(errors="replace").upper()
-                        st.other_symbols[other] = st.other_symbols.get(other, 0) + 1
-                    else:
-                        st.unknown += 1
-                elif result == BAD:
-                    _bad(st, skip_bad, path, lineno, dec.last_error)
-                elif result == CONTROL:
-                    st.control += 1
-                if out.n >= BATCH_EVENTS:
-                    st.events += out.n
-                    yield out.take()
-                    if progress is not None:
-                        progress(st.lines, st.events)
+            for block in read_blocks(path):
+                data = rest + block
+                cut = data.rfind(b"\n") + 1
+                rest = data[cut:]
+                if cut:
+                    yield from conv.lines(data, cut, path, progress)
         except EOFError:
-            st.truncated.append(f"{path}: ends early (recording interrupted?); read to line {lineno}")
-    st.resyncs = dec.sync.sym[0].resyncs
-    if out.n:
-        st.events += out.n
-        yield out.take()
+            rest = b""  # a partial last line is not data
+            st.truncated.append(f"{path}: ends early (recording interrupted?); read to line {conv.line}")
+        if rest.strip():
+            yield from conv.lines(rest + b"\n", len(rest) + 1, path, progress)
+        conv.line = 0
+    st.resyncs = conv.dec.sync.sym[0].resyncs
+    if conv.runs.n:
+        st.events += conv.runs.n
+        yield conv.runs.take()
     if progress is not None:
         progress(st.lines, st.events)
+
+
+class _Converter:
+    """Runs blocks of lines through ``scan_lines`` and the feed's sync state machine."""
+
+    def __init__(self, inst: Instrument, st: RawStats, skip_bad: bool):
+        self.st = st
+        self.skip_bad = skip_bad
+        s = inst.symbol.lower()
+        names = [(f"{s}@{d}", K_DEPTH) for d in _DEPTH_SUFFIXES]
+        names += [(f"{s}@trade", K_TRADE), (f"{s}@aggTrade", K_AGGTRADE), (f"{s}@bookTicker", K_TICKER)]
+        names.append((f"{s}@{SNAPSHOT_SUFFIX}", K_SNAPSHOT))
+        self.table = np.zeros((len(names), 64), dtype=np.uint8)
+        self.lengths = np.array([len(n) for n, _ in names], dtype=np.int64)
+        self.kinds = np.array([k for _, k in names], dtype=np.int64)
+        for r, (name, _) in enumerate(names):
+            self.table[r, : len(name)] = np.frombuffer(name.encode(), dtype=np.uint8)
+        self.prefix = (s + "@").encode()
+        self.symbol = np.frombuffer(inst.symbol.encode(), dtype=np.uint8).copy()
+
+        def request(sym: int, reason: str) -> None:
+            st.snapshots_requested += 1  # the recording's next snapshot line answers it
+
+        self.dec = FeedDecoder([inst], Router([inst.symbol], [names]), None, self._emit, request)
+        self.parser = self.dec.parser
+        self.runs = EventRuns(self.parser)
+        self.rows = np.zeros((4096, ROW_LEN), dtype=np.int64)
+        self.line = 0
+
+    def _emit(self, events: np.ndarray) -> None:
+        self.runs.add(events)
+
+    def lines(self, data: bytes, cut: int, path: str, progress) -> Iterator[np.ndarray]:
+        buf = np.frombuffer(data, dtype=np.uint8)
+        parser, rows, st = self.parser, self.rows, self.st
+        pos = 0
+        while pos < cut:
+            pos, m, apos = scan_lines(
+                buf, pos, cut, self.line, self.table, self.lengths, self.kinds, self.symbol,
+                parser.params[0], parser.arena, parser.pos, rows, parser.hdr,
+            )
+            if m == 0:  # the next line did not fit in the arena: start a fresh one
+                longest = cut - pos
+                parser.arena = np.empty(max(ARENA_EVENTS, longest // 8 + 16), dtype=parser.arena.dtype)
+                parser.pos = 0
+                continue
+            arena = parser.arena
+            parser.pos = apos
+            self.line = int(rows[m - 1, R_LINE])
+            st.lines += m
+            self._rows(rows[:m], arena, data, path)
+            if self.runs.n >= BATCH_EVENTS:
+                st.events += self.runs.n
+                yield self.runs.take()
+                if progress is not None:
+                    progress(st.lines, st.events)
+
+    def _rows(self, rows: np.ndarray, arena: np.ndarray, data: bytes, path: str) -> None:
+        """Hand on the rows' events in line order: runs of trades and tickers as they are,
+        depth diffs and snapshots through the sync state machine."""
+        status = rows[:, R_STATUS]
+        kinds = self.kinds[rows[:, R_ROUTE]]
+        special = (status != S_OK) | (kinds == K_DEPTH) | (kinds == K_SNAPSHOT)
+        runs, sync, parser = self.runs, self.dec.sync, self.parser
+        prev = 0
+        for j in np.flatnonzero(special).tolist():
+            if j > prev:
+                runs.add_range(arena, int(rows[prev, R_START]), int(rows[j - 1, R_START] + rows[j - 1, R_COUNT]))
+            prev = j + 1
+            r = rows[j]
+            code = int(r[R_STATUS])
+            if code == S_OK:
+                start, end = int(r[R_START]), int(r[R_START] + r[R_COUNT])
+                view = arena[start:end]
+                parser.last, parser.last_range = view, (arena, start, end)
+                if kinds[j] == K_DEPTH:
+                    if sync.futures is None:  # USD-M diffs carry pu, spot ones do not
+                        sync.futures = bool(r[R_PREV] >= 0)
+                    sync.on_diff(0, int(r[R_FIRST]), int(r[R_LAST]), int(r[R_PREV]), view)
+                else:
+                    sync.on_snapshot(0, int(r[R_LAST]), view)
+            elif code != S_EMPTY:
+                self._odd(r, code, kinds[j], data, path)
+        if prev < len(rows):
+            last = rows[-1]
+            runs.add_range(arena, int(rows[prev, R_START]), int(last[R_START] + last[R_COUNT]))
+
+    def _odd(self, r: np.ndarray, code: int, kind: int, data: bytes, path: str) -> None:
+        st = self.st
+        line = int(r[R_LINE])
+        if code == S_BADNS:
+            _bad(st, self.skip_bad, path, line, "no <ns> timestamp at the start of the line")
+        elif code == S_NOSTREAM:
+            msg = data[int(r[R_MS]) : int(r[R_ME])]
+            if self.dec.feed(msg, int(r[R_NS])) == CONTROL:
+                st.control += 1
+            else:
+                _bad(st, self.skip_bad, path, line, self.dec.last_error)
+        elif code == S_OTHER:
+            stream = data[int(r[R_SS]) : int(r[R_SE])]
+            if b"@" in stream and not stream.startswith(self.prefix):
+                other = stream.split(b"@", 1)[0].decode(errors="replace").upper()
+                st.other_symbols[other] = st.other_symbols.get(other, 0) + 1
+            else:
+                st.unknown += 1
+        elif code == S_UNKNOWN:
+            st.unknown += 1
+        else:
+            stream = data[int(r[R_SS]) : int(r[R_SE])].decode(errors="replace")
+            if code == S_SYMBOL:
+                reason = "symbol of the message is not the stream's"
+            else:
+                reason = f"{ERROR_NAMES.get(int(r[R_ERR]), 'error')} at byte {int(r[R_ERRPOS])}"
+            if kind == K_SNAPSHOT:
+                self.dec.sync.snapshot_failed(0, reason)
+            _bad(st, self.skip_bad, path, line, f"{stream}: {reason}")
 
 
 def convert_binance_raw(
@@ -224,25 +348,3 @@ def _bad(st: RawStats, skip: bool, path: str, lineno: int, reason: str) -> None:
     st.bad += 1
     if len(st.first_bad) < 5:
         st.first_bad.append(where)
-
-
-class _Batch:
-    """Events of whole messages, gathered into one growing array."""
-
-    def __init__(self) -> None:
-        self.buf = np.zeros(BATCH_EVENTS * 2, dtype=EVENT_DTYPE)
-        self.n = 0
-
-    def add(self, events: np.ndarray) -> None:
-        k = len(events)
-        if self.n + k > len(self.buf):
-            grown = np.zeros(max(2 * len(self.buf), self.n + k), dtype=EVENT_DTYPE)
-            grown[: self.n] = self.buf[: self.n]
-            self.buf = grown
-        self.buf[self.n : self.n + k] = events
-        self.n += k
-
-    def take(self) -> np.ndarray:
-        out = self.buf[: self.n].copy()
-        self.n = 0
-        return out

@@ -27,20 +27,43 @@ from dataclasses import dataclass, field
 import numpy as np
 from numba import njit
 
-from hft_tui.book import NO_PRICE, book_apply_batch, book_best_px, book_best_qty, new_state
+from hft_tui.book import (
+    NO_PRICE,
+    BookState,
+    book_apply_batch,
+    book_best_px,
+    book_best_qty,
+    new_state,
+)
 from hft_tui.events import ASK, BID
 
 WAITING = 0  # buffering diffs until a usable snapshot arrives
 LIVE = 1  # in sync: every diff is checked for continuity and applied
 
 
-@njit(cache=True, nogil=True)
-def apply_checked(st, events, n, sym):
+# The book's arrays go in one by one and the BookState is rebuilt inside: numba
+# types a NamedTuple argument in Python on every call (~5 us), plain arrays in C.
+# Not nogil: see parse_payload (short calls on the feed thread keep the GIL).
+@njit(cache=True)
+def apply_checked(qty, meta, okey, oqty, events, n, sym):
     """Apply ``events[:n]`` to the book; True if ``sym``'s book is then crossed."""
+    st = BookState(qty, meta, okey, oqty)
     book_apply_batch(st, events, 0, n)
     bid = book_best_px(st, sym, BID)
     ask = book_best_px(st, sym, ASK)
     return bid != NO_PRICE and ask != NO_PRICE and bid >= ask
+
+
+@njit(cache=True)
+def top_of_book(qty, meta, okey, oqty, sym):
+    """(best bid px, its qty, best ask px, its qty) of ``sym``."""
+    st = BookState(qty, meta, okey, oqty)
+    return (
+        book_best_px(st, sym, BID),
+        book_best_qty(st, sym, BID),
+        book_best_px(st, sym, ASK),
+        book_best_qty(st, sym, ASK),
+    )
 
 
 @dataclass
@@ -214,7 +237,7 @@ class DepthSync:
 
     def _emit_checked(self, sym: int, s: SymbolState, events: np.ndarray) -> bool:
         n = len(events)
-        if n and apply_checked(self.book, events, n, sym):
+        if n and apply_checked(*self.book, events, n, sym):
             s.crossed += 1
             self._resync(sym, "crossed book")
             return False
@@ -225,13 +248,7 @@ class DepthSync:
     def _check_ticker(self, sym: int, s: SymbolState) -> None:
         u, bpx, bqty, apx, aqty = s.ticker
         s.ticker = None
-        got = (
-            book_best_px(self.book, sym, BID),
-            book_best_qty(self.book, sym, BID),
-            book_best_px(self.book, sym, ASK),
-            book_best_qty(self.book, sym, ASK),
-        )
-        if got != (bpx, bqty, apx, aqty):
+        if top_of_book(*self.book, sym) != (bpx, bqty, apx, aqty):
             s.ticker_mismatches += 1
             self._resync(sym, f"book ticker at {u} disagrees with the book")
 
