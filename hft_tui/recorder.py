@@ -199,7 +199,12 @@ class Recorder:
     def _open(self, sym: int) -> TickWriter:
         inst = self.instruments[sym]
         path = self._fresh(self.dir / inst.symbol, inst.symbol, ".hft")
-        w = TickWriter(path, inst, chunk_events=self.chunk_events)
+        # Created under a hidden name and renamed once its header is written, so a
+        # kill at any moment never leaves a *.hft that is not a tick file.
+        part = path.with_name(f".{path.name}.part")
+        w = TickWriter(part, inst, chunk_events=self.chunk_events)
+        os.replace(part, path)
+        w.path = str(path)  # for its messages; the open descriptor follows the rename
         self._writers[sym] = w
         self._sizes[sym] = 0
         self.files.append(path)

@@ -13,7 +13,8 @@ import time
 from contextlib import contextmanager
 
 import pytest
-from fake_binance import BookChecker, FakeBinance
+from fake_binance import FakeBinance
+from fake_binance_book import BookChecker
 
 from hft_tui.feeds.binance_config import LiveConfig
 from hft_tui.feeds.binance_source import BinanceSource

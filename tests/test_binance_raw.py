@@ -7,7 +7,8 @@ import time
 
 import numpy as np
 import pytest
-from fake_binance import BookChecker, FakeBinance
+from fake_binance import FakeBinance
+from fake_binance_book import BookChecker
 from test_binance_feed import config
 
 from hft_tui.errors import HftError

@@ -10,7 +10,8 @@ import random
 import time
 
 import pytest
-from fake_binance import BookChecker, FakeBinance
+from fake_binance import FakeBinance
+from fake_binance_book import BookChecker
 from test_binance_feed import config
 
 from hft_tui.feeds.binance_source import BinanceSource

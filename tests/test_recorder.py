@@ -14,6 +14,7 @@ import pytest
 from fake_binance import FakeBinance
 
 from hft_tui import cli
+from hft_tui.errors import HftError
 from hft_tui.events import ASK, BID, CLEAR, EOM, EVENT_DTYPE, LEVEL, SNAPSHOT, TRADE
 from hft_tui.feeds.binance_raw import read_lines
 from hft_tui.instrument import Instrument
@@ -128,8 +129,11 @@ def _wait_for_data(out, proc, timeout=30):
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         files = list(out.glob("*/*.hft"))
-        if len(files) >= 2 and all(TickReader(f).n_events > 200 for f in files):
-            return
+        try:
+            if len(files) >= 2 and all(TickReader(f).n_events > 200 for f in files):
+                return
+        except HftError:
+            pass  # a chunk being written right now
         assert proc.poll() is None, proc.stderr.read().decode()
         time.sleep(0.2)
     raise AssertionError("the recorder wrote nothing")
