@@ -29,6 +29,8 @@ from hft_tui.feeds.binance_json import (
     _QUOTE,
 )
 from hft_tui.feeds.binance_parse import parse_payload
+from hft_tui.feeds.binance_protocol import K_DEPTH, K_SNAPSHOT
+from hft_tui.feeds.binance_sync import APPLY, apply_checked, continuity_jit
 
 # row status
 S_OK = 0
@@ -195,3 +197,37 @@ def scan_lines(block, pos, end, line0, names, lengths, kinds, symbol, params, ar
         r[R_PREV] = hdr[H_PREV]
         apos += n
     return pos, n_rows, apos
+
+
+@njit(cache=True, nogil=True)
+def apply_rows(qty, meta, okey, oqty, arena, rows, row_kinds, j, futures, first, last_u, sym):
+    """The sync machine's everyday case in one call: from row ``j`` on, while every
+    depth diff continues the book (``continuity``), apply it to the book (``qty`` ..
+    ``oqty``: its arrays) and pass trades and tickers by.
+
+    Stops at the first row that needs the state machine proper (not OK, a
+    snapshot, a diff that is old or leaves a gap) and returns (that row,
+    last_u, first, crossed); ``crossed``: that row was applied and crossed the
+    book (the caller resyncs and does not hand it on).
+    """
+    n = len(rows)
+    while j < n:
+        r = rows[j]
+        if r[R_STATUS] != S_OK:
+            return j, last_u, first, False
+        kind = row_kinds[j]
+        if kind == K_SNAPSHOT:
+            return j, last_u, first, False
+        if kind == K_DEPTH:
+            if r[R_FIRST] > r[R_LAST]:
+                return j, last_u, first, False
+            if continuity_jit(futures, first, last_u, r[R_FIRST], r[R_LAST], r[R_PREV]) != APPLY:
+                return j, last_u, first, False
+            last_u = r[R_LAST]
+            first = False
+            start = r[R_START]
+            count = r[R_COUNT]
+            if count and apply_checked(qty, meta, okey, oqty, arena[start : start + count], count, sym):
+                return j, last_u, first, True
+        j += 1
+    return j, last_u, first, False

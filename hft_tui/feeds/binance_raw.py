@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import json
 import os
+import queue
+import threading
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -55,8 +57,10 @@ from hft_tui.feeds.binance_lines import (
     S_OTHER,
     S_SYMBOL,
     S_UNKNOWN,
+    apply_rows,
     scan_lines,
 )
+from hft_tui.feeds.binance_sync import LIVE
 from hft_tui.feeds.binance_protocol import (
     ARENA_EVENTS,
     K_AGGTRADE,
@@ -122,6 +126,42 @@ def read_blocks(path: str | os.PathLike[str]) -> Iterator[bytes]:
             raise EOFError(str(path))
 
 
+def prefetch(items: Iterator[bytes], depth: int = 2) -> Iterator[bytes]:
+    """``items`` produced a step ahead in a thread: zlib releases the GIL, so the
+    next block decompresses while this one is parsed. Exceptions (``EOFError``
+    for a cut gzip stream) surface where they happened."""
+    q: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+    done = object()
+
+    def work() -> None:
+        try:
+            for item in items:
+                while not stop.is_set():
+                    try:
+                        q.put((item, None), timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            q.put((done, None))
+        except BaseException as exc:  # handed to the consumer
+            q.put((done, exc))
+
+    threading.Thread(target=work, name="binance-raw-read", daemon=True).start()
+    try:
+        while True:
+            item, exc = q.get()
+            if item is done:
+                if exc is not None:
+                    raise exc
+                return
+            yield item
+    finally:
+        stop.set()
+
+
 def read_lines(path: str | os.PathLike[str]) -> Iterator[bytes]:
     """The lines of a plain or gzip file, without line ends; a line cut off by a
     truncated gzip stream is not returned (``EOFError`` follows instead)."""
@@ -183,7 +223,7 @@ def raw_events(
     for path in paths:
         rest = b""
         try:
-            for block in read_blocks(path):
+            for block in prefetch(read_blocks(path)):
                 data = rest + block
                 cut = data.rfind(b"\n") + 1
                 rest = data[cut:]
@@ -259,34 +299,59 @@ class _Converter:
                     progress(st.lines, st.events)
 
     def _rows(self, rows: np.ndarray, arena: np.ndarray, data: bytes, path: str) -> None:
-        """Hand on the rows' events in line order: runs of trades and tickers as they are,
-        depth diffs and snapshots through the sync state machine."""
-        status = rows[:, R_STATUS]
+        """Hand on the rows' events in line order, as the live decoder would.
+
+        While the book is in sync, ``apply_rows`` takes the everyday case
+        (continuous diffs, trades, tickers) a whole run of rows at a time; every
+        other row goes through the sync state machine one by one.
+        """
         kinds = self.kinds[rows[:, R_ROUTE]]
-        special = (status != S_OK) | (kinds == K_DEPTH) | (kinds == K_SNAPSHOT)
-        runs, sync, parser = self.runs, self.dec.sync, self.parser
-        prev = 0
-        for j in np.flatnonzero(special).tolist():
-            if j > prev:
-                runs.add_range(arena, int(rows[prev, R_START]), int(rows[j - 1, R_START] + rows[j - 1, R_COUNT]))
-            prev = j + 1
-            r = rows[j]
-            code = int(r[R_STATUS])
-            if code == S_OK:
-                start, end = int(r[R_START]), int(r[R_START] + r[R_COUNT])
-                view = arena[start:end]
-                parser.last, parser.last_range = view, (arena, start, end)
-                if kinds[j] == K_DEPTH:
-                    if sync.futures is None:  # USD-M diffs carry pu, spot ones do not
-                        sync.futures = bool(r[R_PREV] >= 0)
-                    sync.on_diff(0, int(r[R_FIRST]), int(r[R_LAST]), int(r[R_PREV]), view)
-                else:
-                    sync.on_snapshot(0, int(r[R_LAST]), view)
-            elif code != S_EMPTY:
-                self._odd(r, code, kinds[j], data, path)
-        if prev < len(rows):
-            last = rows[-1]
-            runs.add_range(arena, int(rows[prev, R_START]), int(last[R_START] + last[R_COUNT]))
+        runs, sync = self.runs, self.dec.sync
+        st0 = sync.sym[0]
+        n = len(rows)
+        j = 0
+        while j < n:
+            if st0.state == LIVE and sync.futures is not None and not sync.verify_ticker:
+                j2, last_u, first, crossed = apply_rows(
+                    *sync.book, arena, rows, kinds, j, sync.futures, st0.first, st0.last_u, 0
+                )
+                if j2 > j:
+                    end = rows[j2 - 1]
+                    runs.add_range(arena, int(rows[j, R_START]), int(end[R_START] + end[R_COUNT]))
+                if last_u != st0.last_u or first != st0.first:  # diffs were applied
+                    st0.last_u, st0.first, st0.stale = int(last_u), bool(first), False
+                if crossed:  # row j2 was applied and crossed the book: it is not handed on
+                    st0.crossed += 1
+                    sync.resync(0, "crossed book")
+                    j = j2 + 1
+                    continue
+                j = j2
+                if j == n:
+                    break
+            self._row(rows[j], int(kinds[j]), arena, data, path)
+            j += 1
+
+    def _row(self, r: np.ndarray, kind: int, arena: np.ndarray, data: bytes, path: str) -> None:
+        """One row through the state machine (what ``FeedDecoder.feed`` does for a message)."""
+        code = int(r[R_STATUS])
+        if code == S_EMPTY:
+            return
+        if code != S_OK:
+            self._odd(r, code, kind, data, path)
+            return
+        start, end = int(r[R_START]), int(r[R_START] + r[R_COUNT])
+        if kind != K_DEPTH and kind != K_SNAPSHOT:
+            self.runs.add_range(arena, start, end)
+            return
+        sync, parser = self.dec.sync, self.parser
+        view = arena[start:end]
+        parser.last, parser.last_range = view, (arena, start, end)
+        if kind == K_SNAPSHOT:
+            sync.on_snapshot(0, int(r[R_LAST]), view)
+            return
+        if sync.futures is None:  # USD-M diffs carry pu, spot ones do not
+            sync.futures = bool(r[R_PREV] >= 0)
+        sync.on_diff(0, int(r[R_FIRST]), int(r[R_LAST]), int(r[R_PREV]), view)
 
     def _odd(self, r: np.ndarray, code: int, kind: int, data: bytes, path: str) -> None:
         st = self.st

@@ -40,6 +40,35 @@ from hft_tui.events import ASK, BID
 WAITING = 0  # buffering diffs until a usable snapshot arrives
 LIVE = 1  # in sync: every diff is checked for continuity and applied
 
+# what continuity() says of the next diff of a synced book
+APPLY = 0
+OLD = 1  # the book already holds it (a duplicate, a replay): drop it
+GAP = 2  # something is missing between the book and it: resync
+
+
+def continuity(futures: bool, first_since_snapshot: bool, last_u: int, U: int, u: int, pu: int) -> int:
+    """Binance's rule for the next diff of a book at update id ``last_u``.
+
+    Spot: ``u <= last_u`` is old, else it must have ``U <= last_u + 1``. USD-M:
+    the first diff after the snapshot must have ``U <= last_u <= u`` (older
+    ones dropped), later ones ``pu == last_u``.
+    """
+    if futures:
+        if first_since_snapshot:
+            if u < last_u:
+                return OLD
+            return APPLY if U <= last_u else GAP
+        if pu == last_u:
+            return APPLY
+        return OLD if u <= last_u else GAP
+    if u <= last_u:
+        return OLD
+    return APPLY if U <= last_u + 1 else GAP
+
+
+# the same rule for jitted loops over many diffs (the raw importer's fast path)
+continuity_jit = njit(cache=True, nogil=True)(continuity)
+
 
 # The book's arrays go in one by one and the BookState is rebuilt inside: numba
 # types a NamedTuple argument in Python on every call (~5 us), plain arrays in C.
@@ -202,25 +231,11 @@ class DepthSync:
 
     # --- internals --------------------------------------------------------------------
     def _live(self, sym: int, s: SymbolState, first: int, last: int, prev: int, events) -> None:
-        if self.futures:
-            if s.first:
-                if last < s.last_u:
-                    s.old_diffs += 1
-                    return
-                ok = first <= s.last_u
-            elif prev == s.last_u:
-                ok = True
-            elif last <= s.last_u:
-                s.old_diffs += 1
-                return
-            else:
-                ok = False
-        else:
-            if last <= s.last_u:
-                s.old_diffs += 1
-                return
-            ok = first <= s.last_u + 1
-        if not ok:
+        verdict = continuity(bool(self.futures), s.first, s.last_u, first, last, prev)
+        if verdict == OLD:
+            s.old_diffs += 1
+            return
+        if verdict == GAP:
             s.gaps += 1
             what = f"pu={prev}" if self.futures and not s.first else f"U={first}"
             self._resync(sym, f"gap: book at {s.last_u}, diff {what} u={last}")
