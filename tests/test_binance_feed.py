@@ -18,6 +18,7 @@ from fake_binance_book import BookChecker
 
 from hft_tui.feeds.binance_config import LiveConfig
 from hft_tui.feeds.binance_source import BinanceSource
+from hft_tui.source import Source
 
 
 SIZES = {"tick_size": "0.01", "lot_size": "0.00001"}
@@ -65,6 +66,7 @@ def settle(checker, steps=3):
 
 def test_normal_flow_every_book_equals_the_truth():
     with running({"interval": 0.01}) as (fake, source, chk):
+        assert isinstance(source, Source) and source.realtime
         assert chk.until(lambda: chk.checked > 300, 20)
         h = source.health()
     assert chk.mismatches == []

@@ -205,3 +205,38 @@ def test_sigterm_stops_cleanly_after_flushing(tmp_path):
     assert len(list(read_lines(raw))) > 100  # complete gzip stream: no EOFError
     for f in out.glob("*/*.hft"):
         assert TickReader(f).warnings == []
+
+
+@pytest.fixture
+def present_commands(monkeypatch):
+    # other commands are written on other branches: build the parser from those that exist
+    present = {k: v for k, v in cli.COMMANDS.items() if importlib.util.find_spec(v) is not None}
+    monkeypatch.setattr(cli, "COMMANDS", present)
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--symbols", "NOPEUSDT"], "error: unknown symbol NOPEUSDT on Binance spot"),
+        (["--set", "live.depth_ms=7"], "error: config: live.depth_ms must be one of 100, 1000 on spot"),
+        (["--market", "usdm", "--set", "live.snapshot_limit=5000"], "error: config: live.snapshot_limit must be 5..1000"),
+    ],
+)
+def test_record_bad_input_is_one_line(tmp_path, monkeypatch, capsys, present_commands, args, message):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    with FakeBinance(interval=None) as fake:
+        base = ["record", "--ws-url", fake.ws_url, "--rest-url", fake.rest_url, "-o", str(tmp_path / "o"), "-q"]
+        assert cli.main(base + args) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(message) and "\n" not in err
+
+
+def test_record_fetches_and_caches_symbol_rules(tmp_path, monkeypatch, present_commands):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    with FakeBinance(interval=0.02, symbols=("ETHUSDT",)) as fake:
+        base = ["record", "--symbols", "ethusdt", "--ws-url", fake.ws_url, "--rest-url", fake.rest_url, "-q"]
+        assert cli.main(base + ["-o", str(tmp_path / "a"), "--duration", "1"]) == 0
+        assert cli.main(base + ["-o", str(tmp_path / "b"), "--duration", "0.5"]) == 0
+        assert fake.info_requests == 1  # the second run read the cache
+    files = list((tmp_path / "a" / "ETHUSDT").glob("*.hft"))
+    assert files and TickReader(files[0]).instrument == Instrument("ETHUSDT", "0.01", "0.00001")
