@@ -28,6 +28,9 @@ from hft_tui.errors import HftError
 # area name -> module; the order is the order of a full run
 AREAS: dict[str, str] = {
     "tickfile": "hft_tui.bench.tickfile",
+    "sim": "hft_tui.bench.sim",
+    "risk": "hft_tui.bench.risk",
+    "import": "hft_tui.bench.importers",
     "live": "hft_tui.bench.live",
 }
 
