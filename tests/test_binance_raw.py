@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import importlib.util
 import json
 import random
 import time
@@ -19,7 +20,8 @@ from test_binance_feed import config
 from hft_tui.errors import HftError
 from hft_tui.events import EOM, EVENT_DTYPE, TRADE
 from hft_tui.feeds.binance_decode import snapshot_message
-from hft_tui.feeds.binance_raw import RawStats, _Converter, convert_binance_raw, raw_events, read_lines
+from hft_tui.feeds.binance_raw import RawStats, _Converter, convert_binance_raw, raw_events
+from hft_tui.feeds.binance_rawio import read_lines
 from hft_tui.feeds.binance_source import BinanceSource
 from hft_tui.instrument import Instrument
 from hft_tui.recorder import Recorder
@@ -96,6 +98,7 @@ def test_bad_lines_stop_with_file_and_line_unless_skipped(tmp_path):
     path.write_bytes(b"1 %s\nnot-a-number %s\n3 {broken\n\n4 %s\n" % (good, good, good))
     with pytest.raises(HftError, match=r"r\.jsonl:2: no <ns> timestamp"):
         convert_binance_raw([path], tmp_path / "o.hft", tick_size="0.01", lot_size="1")
+    assert TickReader(tmp_path / "o.hft").n_events == 1  # the line before the bad one is kept
     stats = convert_binance_raw([path], tmp_path / "o2.hft", tick_size="0.01", lot_size="1", skip_bad=True)
     ev = TickReader(tmp_path / "o2.hft").read_all()
     assert stats.bad == 2 and stats.first_bad[1].endswith("r.jsonl:3: message without a stream name: '{broken'")
@@ -176,3 +179,20 @@ def test_fast_importer_equals_the_live_decoder_line_by_line(tmp_path_factory, se
         ref.dec.feed(m, 1000 + i)
     slow = ref.runs.take()
     assert len(fast) > 100 and np.array_equal(fast, slow)
+
+
+def test_convert_command_reads_binance_raw(tmp_path, monkeypatch, capsys):
+    from hft_tui import cli
+
+    monkeypatch.setattr(cli, "COMMANDS", {k: v for k, v in cli.COMMANDS.items() if importlib.util.find_spec(v)})
+    good = b'{"stream":"btcusdt@trade","data":{"e":"trade","E":1,"s":"BTCUSDT","t":7,"p":"1.00","q":"1","T":2,"m":false}}'
+    other = b'{"stream":"ethusdt@trade","data":{"e":"trade","E":1,"s":"ETHUSDT","t":8,"p":"1.00","q":"1","T":2,"m":false}}'
+    path = tmp_path / "r.jsonl.gz"
+    path.write_bytes(gzip.compress(b"1 %s\n2 %s\n3 garbage\n4 %s\n" % (good, other, good)))
+    base = ["convert", "-f", "binance-raw", str(path), "--tick-size", "0.01", "--lot-size", "1"]
+    assert cli.main(base + ["-o", str(tmp_path / "a.hft")]) == 2
+    assert "r.jsonl.gz:3: message without a stream name" in capsys.readouterr().err
+    assert cli.main(base + ["-o", str(tmp_path / "b.hft"), "--skip-bad"]) == 0
+    err = capsys.readouterr().err
+    assert "skipped 1 bad row" in err and "ETHUSDT (1 lines)" in err
+    assert TickReader(tmp_path / "b.hft").read_all()["local_ts"].tolist() == [1, 4]

@@ -21,9 +21,6 @@ from __future__ import annotations
 
 import json
 import os
-import queue
-import threading
-import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -61,6 +58,7 @@ from hft_tui.feeds.binance_lines import (
     scan_lines,
 )
 from hft_tui.feeds.binance_sync import LIVE
+from hft_tui.feeds.binance_rawio import prefetch, read_blocks, read_lines
 from hft_tui.feeds.binance_protocol import (
     ARENA_EVENTS,
     K_AGGTRADE,
@@ -76,7 +74,6 @@ from hft_tui.instrument import Instrument
 
 SIDECAR = "symbols.json"
 BATCH_EVENTS = 1 << 16
-_READ = 1 << 20
 # every depth stream name a recording may hold (spot and USD-M speeds)
 _DEPTH_SUFFIXES = ("depth", "depth@100ms", "depth@1000ms", "depth@0ms", "depth@250ms", "depth@500ms")
 
@@ -93,85 +90,6 @@ class RawStats:
     resyncs: int = 0
     truncated: list[str] = field(default_factory=list)  # gzip files cut short
     first_bad: list[str] = field(default_factory=list)  # file:line: reason, the first few
-
-
-def read_blocks(path: str | os.PathLike[str]) -> Iterator[bytes]:
-    """The decompressed bytes of a plain or gzip file (several gzip members allowed).
-
-    A gzip stream that ends early yields what it holds and then raises
-    ``EOFError`` (the caller decides how to report it).
-    """
-    try:
-        fh = open(path, "rb")
-    except OSError as exc:
-        raise HftError(f"{path}: cannot read: {exc.strerror}") from None
-    with fh:
-        gz = fh.read(2) == b"\x1f\x8b"
-        fh.seek(0)
-        dec = zlib.decompressobj(wbits=31) if gz else None
-        while True:
-            block = fh.read(_READ)
-            if not block:
-                break
-            if dec is None:
-                yield block
-                continue
-            data = dec.decompress(block)
-            while dec.eof and dec.unused_data:  # the next gzip member
-                tail = dec.unused_data
-                dec = zlib.decompressobj(wbits=31)
-                data += dec.decompress(tail)
-            yield data
-        if dec is not None and not dec.eof:
-            raise EOFError(str(path))
-
-
-def prefetch(items: Iterator[bytes], depth: int = 2) -> Iterator[bytes]:
-    """``items`` produced a step ahead in a thread: zlib releases the GIL, so the
-    next block decompresses while this one is parsed. Exceptions (``EOFError``
-    for a cut gzip stream) surface where they happened."""
-    q: queue.Queue = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-    done = object()
-
-    def work() -> None:
-        try:
-            for item in items:
-                while not stop.is_set():
-                    try:
-                        q.put((item, None), timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
-                    return
-            q.put((done, None))
-        except BaseException as exc:  # handed to the consumer
-            q.put((done, exc))
-
-    threading.Thread(target=work, name="binance-raw-read", daemon=True).start()
-    try:
-        while True:
-            item, exc = q.get()
-            if item is done:
-                if exc is not None:
-                    raise exc
-                return
-            yield item
-    finally:
-        stop.set()
-
-
-def read_lines(path: str | os.PathLike[str]) -> Iterator[bytes]:
-    """The lines of a plain or gzip file, without line ends; a line cut off by a
-    truncated gzip stream is not returned (``EOFError`` follows instead)."""
-    rest = b""
-    for block in read_blocks(path):
-        lines = (rest + block).split(b"\n")
-        rest = lines.pop()
-        yield from lines
-    if rest.strip():
-        yield rest
 
 
 def _first_symbol(paths: list[str]) -> str:
@@ -216,31 +134,51 @@ def raw_events(
     skip_bad: bool = False,
     stats: RawStats | None = None,
     progress: Callable[[int, int], None] | None = None,
+    file_done: Callable[[int], None] | None = None,
 ) -> Iterator[np.ndarray]:
-    """Event batches (whole messages, about BATCH_EVENTS each) of ``inst``'s streams."""
+    """Event batches (whole messages, about BATCH_EVENTS each) of ``inst``'s streams.
+
+    ``progress(bytes of the current file read, lines since the last call)`` and
+    ``file_done(file size)`` report progress. A bad line without ``skip_bad``
+    raises HftError after the events of the lines before it have been yielded.
+    """
     st = stats if stats is not None else RawStats()
     conv = _Converter(inst, st, skip_bad)
-    for path in paths:
-        rest = b""
-        try:
-            for block in prefetch(read_blocks(path)):
-                data = rest + block
-                cut = data.rfind(b"\n") + 1
-                rest = data[cut:]
-                if cut:
-                    yield from conv.lines(data, cut, path, progress)
-        except EOFError:
-            rest = b""  # a partial last line is not data
-            st.truncated.append(f"{path}: ends early (recording interrupted?); read to line {conv.line}")
-        if rest.strip():
-            yield from conv.lines(rest + b"\n", len(rest) + 1, path, progress)
-        conv.line = 0
+    try:
+        for path in paths:
+            rest = b""
+            lines0 = st.lines
+            try:
+                for block, raw_pos in prefetch(read_blocks(path)):
+                    data = rest + block
+                    cut = data.rfind(b"\n") + 1
+                    rest = data[cut:]
+                    if cut:
+                        yield from conv.lines(data, cut, path)
+                    if progress is not None:
+                        progress(raw_pos, st.lines - lines0)
+                        lines0 = st.lines
+            except EOFError:
+                rest = b""  # a partial last line is not data
+                st.truncated.append(f"{path}: ends early (recording interrupted?); read to line {conv.line}")
+            if rest.strip():
+                yield from conv.lines(rest + b"\n", len(rest) + 1, path)
+            conv.line = 0
+            if file_done is not None:
+                file_done(os.path.getsize(path))
+    except _Stop as stop:
+        if conv.runs.n:  # the good lines before the bad one are not lost
+            st.events += conv.runs.n
+            yield conv.runs.take()
+        raise HftError(str(stop)) from None
     st.resyncs = conv.dec.sync.sym[0].resyncs
     if conv.runs.n:
         st.events += conv.runs.n
         yield conv.runs.take()
-    if progress is not None:
-        progress(st.lines, st.events)
+
+
+class _Stop(Exception):
+    """A bad line in a strict conversion: stop after handing on what came before."""
 
 
 class _Converter:
@@ -273,7 +211,7 @@ class _Converter:
     def _emit(self, events: np.ndarray) -> None:
         self.runs.add(events)
 
-    def lines(self, data: bytes, cut: int, path: str, progress) -> Iterator[np.ndarray]:
+    def lines(self, data: bytes, cut: int, path: str) -> Iterator[np.ndarray]:
         buf = np.frombuffer(data, dtype=np.uint8)
         parser, rows, st = self.parser, self.rows, self.st
         pos = 0
@@ -295,8 +233,6 @@ class _Converter:
             if self.runs.n >= BATCH_EVENTS:
                 st.events += self.runs.n
                 yield self.runs.take()
-                if progress is not None:
-                    progress(st.lines, st.events)
 
     def _rows(self, rows: np.ndarray, arena: np.ndarray, data: bytes, path: str) -> None:
         """Hand on the rows' events in line order, as the live decoder would.
@@ -394,7 +330,9 @@ def convert_binance_raw(
     skip_bad: bool = False,
     progress: Callable[[int, int], None] | None = None,
 ) -> RawStats:
-    """Convert raw recordings to one tick file; returns the counts (see ``RawStats``)."""
+    """Convert raw recordings to one tick file; returns the counts (see ``RawStats``).
+
+    ``progress(bytes of the current file read, lines since the last call)``."""
     from hft_tui.tickfile import TickWriter
 
     paths = [os.fspath(p) for p in ([paths] if isinstance(paths, (str, os.PathLike)) else paths)]
@@ -409,7 +347,20 @@ def convert_binance_raw(
 def _bad(st: RawStats, skip: bool, path: str, lineno: int, reason: str) -> None:
     where = f"{path}:{lineno}: {reason}"
     if not skip:
-        raise HftError(f"{where} (skip_bad skips such lines)")
+        raise _Stop(f"{where} (--skip-bad skips such lines)")
     st.bad += 1
     if len(st.first_bad) < 5:
         st.first_bad.append(where)
+
+
+def notes(st: RawStats) -> list[str]:
+    """One-line remarks on a finished conversion."""
+    out = list(st.truncated)
+    if st.other_symbols:
+        others = ", ".join(f"{s} ({n:,} lines)" for s, n in sorted(st.other_symbols.items()))
+        out.append(f"other symbols left out: {others}")
+    if st.unknown:
+        out.append(f"{st.unknown:,} messages of streams or event types not handled")
+    if st.resyncs:
+        out.append(f"{st.resyncs} resyncs (gaps in the recorded diffs)")
+    return out
