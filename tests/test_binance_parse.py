@@ -189,3 +189,13 @@ def test_the_parser_is_exact_where_floats_are_not():
     ev = MessageParser([inst]).parse(msg, 0, K_DEPTH, 1)
     assert ev["px"][0] == 30_000_000 and ev["qty"][0] == 9_223_372_036_854_775
     assert np.issubdtype(ev["qty"].dtype, np.integer)
+
+
+def test_warm_up_covers_every_registered_kernel():
+    from hft_tui import jit
+    from hft_tui.feeds import binance_kernels
+
+    assert jit.KERNEL_MODULES["binance"] == "hft_tui.feeds.binance_kernels"
+    jit.prepare(["binance"], stream=None)
+    assert all(k.signatures for k in binance_kernels.KERNELS)
+    assert jit.is_warm(binance_kernels.KERNELS)

@@ -226,7 +226,7 @@ def _connection_run(rate: float | None, seconds: float) -> tuple[float, int]:
 
 
 def run(quick: bool) -> dict[str, float]:
-    from hft_tui.feeds.binance_decode import warm_up
+    from hft_tui.feeds.binance_kernels import warm_up
 
     warm_up()
     out = {

@@ -33,6 +33,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from hft_tui import jit
     from hft_tui.config import load
     from hft_tui.errors import HftError
     from hft_tui.feeds.binance_config import live_config
@@ -45,6 +46,7 @@ def run(args: argparse.Namespace) -> int:
         cfg = cfg.replace(market=args.market, symbols=symbols, ws_url=args.ws_url, rest_url=args.rest_url)
     except (TypeError, ValueError) as exc:
         raise HftError(str(exc)) from None
+    jit.prepare(["book", "binance"])  # announces a first-run compile, then loads from the cache
     source = BinanceSource(cfg)
     recorder = Recorder(
         args.out,

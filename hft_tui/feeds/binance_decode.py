@@ -17,7 +17,6 @@ import numpy as np
 from hft_tui.events import EVENT_DTYPE
 from hft_tui.feeds.binance_json import H_FIRST, H_LAST, H_PREV
 from hft_tui.feeds.binance_protocol import (
-    MARKETS,
     K_DEPTH,
     K_SNAPSHOT,
     K_TICKER,
@@ -144,32 +143,3 @@ class FeedDecoder:
 def empty_events() -> np.ndarray:
     return np.zeros(0, dtype=EVENT_DTYPE)
 
-
-_WARM_MESSAGES = (
-    b'{"stream":"warmusdt@depthSnapshot","data":{"lastUpdateId":9,"bids":[["1.00","2"]],"asks":[["1.01","2"]]}}',
-    b'{"stream":"warmusdt@depth@100ms","data":{"e":"depthUpdate","E":1,"s":"WARMUSDT","U":10,"u":11,"b":[["1.00","1"]],"a":[]}}',
-    b'{"stream":"warmusdt@trade","data":{"e":"trade","E":1,"s":"WARMUSDT","t":1,"p":"1.00","q":"1","T":1,"m":true,"M":true}}',
-    b'{"stream":"warmusdt@aggTrade","data":{"e":"aggTrade","E":1,"s":"WARMUSDT","a":1,"p":"1.00","q":"1","f":1,"l":1,"T":1,"m":false}}',
-    b'{"stream":"warmusdt@bookTicker","data":{"u":11,"s":"WARMUSDT","b":"1.00","B":"1","a":"1.01","A":"2"}}',
-)
-
-
-def warm_up() -> None:
-    """Compile (or load from numba's cache) every kernel the decoder uses.
-
-    Run before connecting: a first-time compile inside the read loop would hold
-    up the connection for seconds.
-    """
-    from hft_tui.feeds.binance_protocol import K_AGGTRADE, K_TRADE, stream_names
-
-    inst = [Instrument("WARMUSDT", "0.01", "1")]
-    names = [
-        stream_names("WARMUSDT", MARKETS["spot"], 100, "trade", True)
-        + [("warmusdt@aggTrade", K_AGGTRADE), ("warmusdt@trade", K_TRADE)]
-    ]
-    out: list[np.ndarray] = []
-    dec = FeedDecoder(
-        inst, Router(["WARMUSDT"], names), False, out.append, lambda s, r: None, verify_ticker=True
-    )
-    for msg in _WARM_MESSAGES:
-        dec.feed(msg, 1)

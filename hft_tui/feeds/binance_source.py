@@ -26,7 +26,7 @@ from hft_tui.errors import HftError
 from hft_tui.events import EVENT_DTYPE
 from hft_tui.feeds.binance_client import BinanceClient
 from hft_tui.feeds.binance_config import LiveConfig
-from hft_tui.feeds.binance_decode import warm_up
+from hft_tui.feeds.binance_kernels import warm_up
 from hft_tui.feeds.binance_rest import RestClient, resolve_instruments
 from hft_tui.instrument import Instrument
 
