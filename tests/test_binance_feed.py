@@ -165,7 +165,7 @@ def test_watchdog_reconnects_a_silent_connection():
         assert fake.wait_connections(2, timeout=5)
         settle(chk)
         h = source.health()
-    assert h["reconnects"] == 1 and h["resyncs"] == 2
+    assert h["reconnects"] == 1 and h["resyncs"] == 2 and h["last_error"].startswith("watchdog")
     assert chk.mismatches == []
 
 

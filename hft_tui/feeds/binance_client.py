@@ -151,6 +151,7 @@ class BinanceClient:
         self.last_error = ""
         self.events_out = 0
         self._ws: ClientConnection | None = None
+        self._abort_reason = ""  # why we cut the connection ourselves (watchdog, keepalive)
         self._connected_at = 0.0
         self._fetching: set[int] = set()
         self._fetch_attempts = [0] * len(instruments)
@@ -238,8 +239,9 @@ class BinanceClient:
             except websockets.ConnectionClosed as exc:
                 if exc.rcvd is not None:
                     self.last_error = f"closed by server: {exc.rcvd.code} {exc.rcvd.reason}".strip()
-                elif not self.last_error.startswith(("watchdog", "keepalive")):
-                    self.last_error = "connection lost"
+                else:
+                    self.last_error = self._abort_reason or "connection lost"
+                self._abort_reason = ""
                 return
             ts = time.time_ns()
             self.last_msg_ns = ts
@@ -264,8 +266,8 @@ class BinanceClient:
                 waiter = await ws.ping()
                 await asyncio.wait_for(waiter, self.cfg.ping_timeout_s)
             except TimeoutError:
-                self.last_error = f"keepalive: no pong within {self.cfg.ping_timeout_s:g} s"
-                log.warning(self.last_error)
+                self._abort_reason = f"keepalive: no pong within {self.cfg.ping_timeout_s:g} s"
+                log.warning(self._abort_reason)
                 ws.transport.abort()
                 return
             except websockets.ConnectionClosed:
@@ -286,8 +288,8 @@ class BinanceClient:
                 continue
             silent = (time.time_ns() - self.last_msg_ns) / 1e9
             if self.cfg.watchdog_s > 0 and silent > self.cfg.watchdog_s:
-                self.last_error = f"watchdog: no message for {silent:.1f} s"
-                log.warning("%s: reconnecting", self.last_error)
+                self._abort_reason = f"watchdog: no message for {silent:.1f} s"
+                log.warning("%s: reconnecting", self._abort_reason)
                 ws.transport.abort()
                 continue
             if now - self._connected_at > QUIET_SNAPSHOT_S:
