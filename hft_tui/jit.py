@@ -34,6 +34,7 @@ KERNEL_MODULES: dict[str, str] = {
     "book": "hft_tui.book",
     "book_replay": "hft_tui.book_replay",
     "engine": "hft_tui.engine.warmup",
+    "binance": "hft_tui.feeds.binance_kernels",
 }
 
 STAMP_NAME = "hft_tui-sources.sha256"
