@@ -162,6 +162,8 @@ class Engine:
                     break
                 if len(batch):
                     self._batch(batch)
+                elif self.source.realtime and self._started:
+                    self._idle()
                 if self.on_batch is not None:
                     self.on_batch(self)
                 self.publisher.maybe_publish()
@@ -241,6 +243,13 @@ class Engine:
                 publisher.maybe_publish()
         self.tape.update(events, self._tape_pos, i)
         self._events = None
+
+    def _idle(self) -> None:
+        """A live feed with nothing new: time still passes (wall clock, as the feed's
+        receive times): in-flight orders reach the matcher, timers and samples fire."""
+        self.now = max(self.now, time.time_ns())
+        self.xl.flush(self.now)
+        self._after_stop()
 
     def sync_tape(self) -> None:
         """Bring the trade counters up to the current event (they lag behind by design)."""

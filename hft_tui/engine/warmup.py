@@ -79,5 +79,6 @@ def warm_up() -> None:
     first_at_or_after(ev, 0, len(ev), 2)
     last_message_end(ev, 0, len(ev))
     first_message_end(ev, 0, len(ev))
+    xl.flush(10)
     xl.fast_forward_to(3)
     xl.fast_forward(ev, 0, len(ev))
