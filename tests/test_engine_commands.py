@@ -122,7 +122,7 @@ def test_seek_back_rebuilds_the_book(tmp_path):
         ends = np.flatnonzero(ev["flags"] & EOM)
         book = Book(1, window=1 << 12, capacity=1 << 12)
         book.apply(ev[: ends[1000] + 1])
-        assert engine.top(0, 1) == book.best_bid() and engine.top(0, -1) == book.best_ask()
+        assert engine.xl.top(0, 1) == book.best_bid() and engine.xl.top(0, -1) == book.best_ask()
     finally:
         engine.command(Stop())
         engine.join(10)

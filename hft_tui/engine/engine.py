@@ -383,16 +383,6 @@ class Engine:
 
     # --- equity samples -----------------------------------------------------------------------
     # --- reads for ctx, desk and viewers --------------------------------------------------------
-    def top_px(self, sym: int, side: int) -> int | None:
-        px = self.xl.top_px(sym, side)
-        return None if px == NO_PX else px
-
-    def top(self, sym: int, side: int) -> tuple[int, int] | None:
-        return self.xl.top(sym, side)
-
-    def depth(self, sym: int, side: int, n: int) -> Any:
-        return self.xl.depth(sym, side, n)
-
     def traded(self, sym: int) -> tuple[int, int]:
         self.sync_tape()
         return self.tape.traded(sym)

@@ -209,6 +209,11 @@ class ExchangeLink:
         key = self._meta.item(sym, si, M_BASE) + best
         return key if si == 0 else -key
 
+    def best(self, sym: int, side: int) -> int | None:
+        """Best price of a side in ticks, None when empty."""
+        px = self.top_px(sym, side)
+        return None if px == NO_PX else px
+
     def top(self, sym: int, side: int) -> tuple[int, int] | None:
         si = 0 if side > 0 else 1
         best = self._meta.item(sym, si, M_BEST)

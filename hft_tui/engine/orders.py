@@ -58,7 +58,7 @@ class OrderDesk:
         if not slot.live:
             return None
         now = e.now
-        bb, ba = e.top_px(sym, 1), e.top_px(sym, -1)
+        bb, ba = e.xl.best(sym, 1), e.xl.best(sym, -1)
         reason = e.risk.check_order(slot.name, sym, side, px, qty, kind, now, bb, ba)
         if reason is not None:
             e.log("risk", slot.name, e.risk.last_message, "warning")
@@ -113,7 +113,7 @@ class OrderDesk:
         if qty is not None and (type(qty) is not int or qty <= 0):
             raise ValueError(f"replace size must be a positive int of lots, got {qty!r}")
         now = e.now
-        bb, ba = e.top_px(order.sym, 1), e.top_px(order.sym, -1)
+        bb, ba = e.xl.best(order.sym, 1), e.xl.best(order.sym, -1)
         if e.risk.check_replace(slot.name, order_id, px, qty, now, bb, ba) is not None:
             e.log("risk", slot.name, e.risk.last_message, "warning")
             return False
