@@ -29,6 +29,7 @@ from hft_tui.errors import HftError
 AREAS: dict[str, str] = {
     "tickfile": "hft_tui.bench.tickfile",
     "sim": "hft_tui.bench.sim",
+    "book": "hft_tui.bench.book",
 }
 
 
