@@ -57,7 +57,8 @@ def write_toy(src: Path, step: int) -> None:
 
 
 def run_toy(src: Path, cache: Path) -> tuple[str, str]:
-    env = {**os.environ, "NUMBA_CACHE_DIR": str(cache), "PYTHONPATH": str(Path.cwd())}
+    root = Path(jit.__file__).resolve().parents[1]  # so the child imports this package
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(cache), "PYTHONPATH": str(root)}
     proc = subprocess.run(
         [sys.executable, "-c", RUN.format(src=str(src))],
         env=env,
