@@ -21,6 +21,7 @@ COMMANDS: dict[str, str] = {
     "sim": "hft_tui.commands.sim",
     "book": "hft_tui.commands.book",
     "info": "hft_tui.commands.info",
+    "convert": "hft_tui.commands.convert",
     "bench": "hft_tui.commands.bench",
 }
 

@@ -29,6 +29,8 @@ from hft_tui.errors import HftError
 AREAS: dict[str, str] = {
     "tickfile": "hft_tui.bench.tickfile",
     "sim": "hft_tui.bench.sim",
+    "risk": "hft_tui.bench.risk",
+    "import": "hft_tui.bench.importers",
     "book": "hft_tui.bench.book",
 }
 
