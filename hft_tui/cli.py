@@ -23,6 +23,7 @@ COMMANDS: dict[str, str] = {
     "info": "hft_tui.commands.info",
     "convert": "hft_tui.commands.convert",
     "bench": "hft_tui.commands.bench",
+    "record": "hft_tui.commands.record",
 }
 
 

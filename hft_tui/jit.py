@@ -33,6 +33,7 @@ from typing import Any, TextIO
 KERNEL_MODULES: dict[str, str] = {
     "book": "hft_tui.book",
     "book_replay": "hft_tui.book_replay",
+    "binance": "hft_tui.feeds.binance_kernels",
 }
 
 STAMP_NAME = "hft_tui-sources.sha256"

@@ -31,6 +31,7 @@ AREAS: dict[str, str] = {
     "sim": "hft_tui.bench.sim",
     "risk": "hft_tui.bench.risk",
     "import": "hft_tui.bench.importers",
+    "live": "hft_tui.bench.live",
     "book": "hft_tui.bench.book",
 }
 
