@@ -1,0 +1,1 @@
+"""One module per `hft-tui` subcommand, registered in ``hft_tui.cli.COMMANDS``."""

@@ -1,0 +1,110 @@
+"""`hft-tui info FILE [FILE ...]`: describe tick files and check their integrity.
+
+Exit status 0 when every file is a readable tick file, even a damaged one (its
+warnings go to stderr as well); 2 when any file is not a tick file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from typing import TYPE_CHECKING
+
+from hft_tui.errors import HftError, TickFileError
+
+if TYPE_CHECKING:
+    from hft_tui.tickfile import TickReader
+
+HELP = "describe tick files (symbol, sizes, events, time span, chunks) and check their integrity"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("files", nargs="+", metavar="FILE", help="tick files (.hft)")
+
+
+def utc_ns(ns: int) -> str:
+    """Nanoseconds since the epoch as UTC ISO 8601 with all nine digits."""
+    sec, frac = divmod(int(ns), 1_000_000_000)
+    try:
+        return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(sec)) + f".{frac:09d}Z"
+    except (OverflowError, OSError, ValueError):
+        return f"{ns} ns since the epoch"
+
+
+def duration_ns(ns: int) -> str:
+    """A span in nanoseconds as [Nd ]H:MM:SS.nnnnnnnnn."""
+    sign = "-" if ns < 0 else ""
+    sec, frac = divmod(abs(int(ns)), 1_000_000_000)
+    days, sec = divmod(sec, 86_400)
+    hours, sec = divmod(sec, 3_600)
+    minutes, sec = divmod(sec, 60)
+    text = f"{hours}:{minutes:02d}:{sec:02d}.{frac:09d}"
+    return f"{sign}{days}d {text}" if days else sign + text
+
+
+def _rows(rows: list[tuple[str, str]]) -> str:
+    width = max(len(k) for k, _ in rows)
+    return "\n".join(f"  {k.ljust(width)}  {v}" for k, v in rows)
+
+
+def _span(first: int | None, last: int | None) -> list[tuple[str, str]]:
+    if first is None or last is None:
+        return [("time span", "no events")]
+    return [("first", utc_ns(first)), ("last", utc_ns(last)), ("duration", duration_ns(last - first))]
+
+
+def describe(reader: TickReader) -> str:
+    inst = reader.instrument
+    prefix = f"warning: {reader.path}: "
+    problems = [w.removeprefix(prefix) for w in reader.warnings]
+    rows = [
+        ("symbol", inst.symbol),
+        ("tick size", inst.tick_size),
+        ("lot size", inst.lot_size),
+        ("events", f"{reader.n_events:,}"),
+        *_span(reader.first_ts, reader.last_ts),
+        ("chunks", f"{len(reader.chunks):,}"),
+        ("size", f"{reader.size:,} bytes"),
+        ("created", utc_ns(reader.created_ns)),
+    ]
+    rows += [("integrity", p) for p in problems] if problems else [("integrity", "ok")]
+    return f"{reader.path}\n{_rows(rows)}"
+
+
+def run(args: argparse.Namespace) -> int:
+    from hft_tui.stream import EventStream
+    from hft_tui.tickfile import TickReader
+
+    status = 0
+    readers = []
+    for path in args.files:
+        try:
+            reader = TickReader(path)
+        except TickFileError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            status = 2
+            continue
+        print(("\n" if readers else "") + describe(reader))
+        for warning in reader.warnings:
+            print(warning, file=sys.stderr)
+        readers.append(reader)
+    if len(readers) > 1:
+        try:
+            stream = EventStream(readers)
+        except HftError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        own = stream.warnings[sum(len(r.warnings) for r in readers) :]
+        rows = [
+            ("symbols", ", ".join(i.symbol for i in stream.instruments)),
+            ("events", f"{stream.n_events:,}"),
+            *_span(stream.first_ts, stream.last_ts),
+        ]
+        rows += [("warning", w.removeprefix("warning: ")) for w in own]
+        print(f"\nall {len(readers)} files as one stream\n{_rows(rows)}")
+        for warning in own:
+            print(warning, file=sys.stderr)
+    for reader in readers:
+        reader.close()
+    return status
