@@ -108,17 +108,19 @@ class HftApp(App[None]):
 
     # --- the refresh timer ------------------------------------------------------------------
     def poll_snapshot(self) -> None:
+        screen = next((s for s in self.screen_stack if isinstance(s, MainScreen)), None)
+        if screen is None or not screen.ready:
+            return
         snap = self.link.latest()
-        if snap is None or snap is self._snap or not isinstance(self.screen, MainScreen):
-            if snap is None and isinstance(self.screen, MainScreen):
-                self.screen.query_one(StatusBar).show(None, self._symbol_name())
+        if snap is None or snap is self._snap:
+            if snap is None:
+                screen.query_one(StatusBar).show(None, self._symbol_name())
             return
         self._snap = snap
         self._paused = snap.engine_state == "paused"
         if snap.instruments and len(snap.instruments) != len(self.instruments):
             self.instruments = list(snap.instruments)
         self.frames += 1
-        screen = self.screen
         with self.batch_update():
             status = screen.query_one(StatusBar)
             status.killed_locally = self._killed_locally and not snap.killed and not snap.engine_state == "ended"
@@ -173,8 +175,10 @@ class HftApp(App[None]):
     def action_help(self) -> None:
         rows = []
         seen = set()
-        for node in [self, *self.screen_stack, *self.query("*")]:
-            for binding in getattr(node, "BINDINGS", []):
+        main = next((s for s in self.screen_stack if isinstance(s, MainScreen)), None)
+        widgets = list(main.query("*")) if main is not None else []
+        for node in [self, *self.screen_stack, *widgets]:
+            for binding in type(node).BINDINGS if hasattr(type(node), "BINDINGS") else []:
                 if not isinstance(binding, Binding) or binding.id in seen:
                     continue
                 seen.add(binding.id)

@@ -52,6 +52,7 @@ class MainScreen(Screen[None]):
         super().__init__()
         self.mode = mode
         self.active_panel = "pnl"
+        self.ready = False  # set once every panel is mounted: the app draws only then
 
     def compose(self) -> ComposeResult:
         yield StatusBar(self.mode, id="status")
@@ -79,6 +80,12 @@ class MainScreen(Screen[None]):
     def on_mount(self) -> None:
         self._update_tabs()
         self.query_one(DepthLadder).focus()
+        self.call_after_refresh(setattr, self, "ready", True)
+
+    def on_unmount(self) -> None:
+        # Every way out of the app (q, ctrl+c, SIGHUP, a crash in a panel) tears
+        # this screen down: that is the one place that must stop trading.
+        self.app.link.shutdown()
 
     def on_resize(self, event: Resize) -> None:
         self.set_class(event.size.width < COMPACT_WIDTH, "-compact")
