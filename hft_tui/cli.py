@@ -21,6 +21,7 @@ COMMANDS: dict[str, str] = {
     "sim": "hft_tui.commands.sim",
     "book": "hft_tui.commands.book",
     "info": "hft_tui.commands.info",
+    "backtest": "hft_tui.commands.backtest",
     "bench": "hft_tui.commands.bench",
 }
 
@@ -51,7 +52,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
-        args = parser.parse_args(["sim", "--summary", *(argv or sys.argv[1:])])
+        args = parser.parse_args(["sim", "--summary", *(sys.argv[1:] if argv is None else argv)])
     try:
         return int(args._run(args) or 0)
     except HftError as exc:

@@ -28,6 +28,8 @@ from hft_tui.errors import HftError
 # area name -> module; the order is the order of a full run
 AREAS: dict[str, str] = {
     "tickfile": "hft_tui.bench.tickfile",
+    "sim": "hft_tui.bench.sim",
+    "backtest": "hft_tui.bench.backtest",
 }
 
 

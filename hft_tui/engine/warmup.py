@@ -1,0 +1,59 @@
+"""Load (or, the first time, compile) every jitted kernel the engine uses, outside timed runs.
+
+numba compiles a kernel on its first call for each argument type; the engine
+meets two event-array types (writable from the sim, read-only from memory-mapped
+tick files), so both are exercised here.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from hft_tui.events import ADD, ASK, BID, EOM, EVENT_DTYPE, EXECUTE
+
+
+def _events() -> np.ndarray:
+    ev = np.zeros(4, EVENT_DTYPE)
+    ev["exch_ts"] = [1, 2, 3, 4]
+    ev["kind"] = [ADD, ADD, EXECUTE, ADD]
+    ev["side"] = [BID, ASK, ASK, BID]
+    ev["px"] = [100, 102, 102, 99]
+    ev["qty"] = [5, 5, 1, 5]
+    ev["order_id"] = [1, 2, 2, 3]
+    ev["flags"] = EOM
+    return ev
+
+
+def warm_up() -> None:
+    from hft_tui.config import load
+    from hft_tui.engine.exchange_link import ExchangeLink, after_messages, count_messages, first_at_or_after
+    from hft_tui.engine.tape import Tape
+    from hft_tui.feeds.replay import first_message_end, last_message_end
+    from hft_tui.instrument import Instrument
+
+    cfg = load(use_user_file=False)
+    inst = Instrument("WARMUP", "0.01", "0.01")
+    tape = Tape(1)
+    for writeable in (True, False):
+        ev = _events()
+        ev.flags.writeable = writeable
+        xl = ExchangeLink(cfg, [inst])
+        xl.watch([[(100, 102, 1)]])
+        oid = xl.new_order(0, 1, 98, 1, "post_only", 0, 0)
+        xl.replace(oid, 97, 1, 0)
+        xl.new_order(0, -1, 103, 1, "limit", 0, 0)
+        xl.new_order(0, 1, 110, 1, "ioc", 0, 0)
+        xl.cancel(oid, 0)
+        i = 0
+        while i < len(ev):
+            i = xl.run(ev, i, len(ev), 1 << 62)
+            xl.take_own()
+        xl.depth(0, 1, 5)
+        tape.update(ev, 0, len(ev))
+        after_messages(ev, 0, len(ev), 1)
+        count_messages(ev, 0, len(ev))
+        first_at_or_after(ev, 0, len(ev), 2)
+        last_message_end(ev, 0, len(ev))
+        first_message_end(ev, 0, len(ev))
+        xl.fast_forward_to(3)
+        xl.fast_forward(ev, 0, len(ev))
