@@ -200,10 +200,7 @@ class HftApp(App[None]):
     def action_next_theme(self) -> None:
         names = sorted(self.available_themes)
         self.theme = names[(names.index(self.theme) + 1) % len(names)] if self.theme in names else names[0]
-
-    def watch_theme(self, theme: str) -> None:
-        if self.is_mounted:
-            self.notify(f"theme: {theme}", timeout=2)
+        self.notify(f"theme: {self.theme} (ctrl+s saves it)", timeout=2)
 
     def action_save_settings(self) -> None:
         try:

@@ -26,7 +26,7 @@ class HelpScreen(ModalScreen[None]):
         self.rows = rows
 
     def compose(self) -> ComposeResult:
-        table = Table(title="Keys (remap any of them in config.toml [keys] by id)", expand=True, box=None)
+        table = Table(title="Keys (remap any of them in config.toml \\[keys] by id)", expand=True, box=None)
         table.add_column("key", style="bold", no_wrap=True)
         table.add_column("action")
         table.add_column("id", style="dim", no_wrap=True)

@@ -47,7 +47,7 @@ def _trim(decimal: str) -> str:
 
 class DepthLadder(Widget, can_focus=True):
     DEFAULT_CSS = """
-    DepthLadder { height: 1fr; min-width: 36; }
+    DepthLadder { height: 1fr; min-width: 36; background: $background; }
     """
     BINDINGS = [
         Binding("up", "scroll(1)", "Ladder up", show=False, id="ladder.up"),
@@ -198,17 +198,17 @@ class DepthLadder(Widget, can_focus=True):
         own_w, size_w, bar_w, price_w = self._columns()
         if y == 0:
             head = (
-                "own".rjust(own_w)
+                "own".rjust(own_w)[:own_w]
                 + " " + "bid".rjust(size_w) + " " * bar_w
                 + "price".center(price_w)
                 + " " * bar_w + "ask".ljust(size_w) + " "
-                + "own".ljust(own_w)
+                + "own".ljust(own_w)[:own_w]
                 + " vol"
             )
-            return Strip([Segment(head[:width].ljust(width), Style(dim=True))])
+            return Strip([Segment(head[:width].ljust(width), Style(dim=True))]).apply_style(self.rich_style)
         row = self._rows[y - 1] if y - 1 < len(self._rows) else None
         if row is None:
-            return Strip.blank(width)
+            return Strip.blank(width, self.rich_style)
         inst = self._instrument
         fmt_px = inst.ticks_to_str if inst else str
         fmt_qty = inst.lots_to_str if inst else str
@@ -230,4 +230,5 @@ class DepthLadder(Widget, can_focus=True):
         if own_w:
             segments.append(Segment(row.own_ask[:own_w].ljust(own_w), own_style))
         segments.append(Segment(" " + (fmt_qty(row.traded) if row.traded else ""), dim))
-        return Strip(segments).adjust_cell_length(width)
+        # the widget's own style underneath, so themes set the background
+        return Strip(segments).adjust_cell_length(width).apply_style(self.rich_style)

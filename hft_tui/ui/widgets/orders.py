@@ -26,7 +26,7 @@ CATEGORIES = ("all", "order", "fill", "risk", "strategy", "feed", "engine")
 
 class OrderLog(ScrollView, can_focus=True):
     DEFAULT_CSS = """
-    OrderLog { height: 1fr; }
+    OrderLog { height: 1fr; background: $background; }
     """
     BINDINGS = [
         Binding("f", "cycle_category", "Filter type", id="log.category"),
@@ -83,7 +83,7 @@ class OrderLog(ScrollView, can_focus=True):
         index = y + int(self.scroll_offset.y)
         width = self.size.width
         if index >= len(self._view):
-            return Strip.blank(width)
+            return Strip.blank(width, self.rich_style)
         line = self._view[index]
         if line.level == "error" or line.category == "risk":
             style = app_style(self.app, "loss")
@@ -101,4 +101,4 @@ class OrderLog(ScrollView, can_focus=True):
                 Segment(f"{line.category:<8.8} {who} ", Style(dim=True)),
                 Segment(line.text, style),
             ]
-        ).crop_extend(0, width, None)
+        ).crop_extend(0, width, None).apply_style(self.rich_style)

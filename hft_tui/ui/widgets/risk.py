@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
@@ -47,25 +48,27 @@ class RiskPanel(Static):
         if key == self._key:
             return
         self._key = key
-        table = Table.grid(padding=(0, 1), expand=True)
-        table.add_column("limit", ratio=2, no_wrap=True)
-        table.add_column("use", width=BAR_WIDTH, no_wrap=True)
-        table.add_column("value", ratio=2, justify="right", no_wrap=True)
-        state = Text(f"global: {'HALTED (killed)' if killed else global_state}", style="bold")
-        if killed or global_state != "ACTIVE":
-            state.stylize(app_style(self.app, "halted", bold=True))
-        table.add_row(state, "", "")
+        states = Text()
+        states.append(
+            f"global {'HALTED (killed)' if killed else global_state}",
+            style=app_style(self.app, "halted", bold=True) if killed or global_state != "ACTIVE" else "bold",
+        )
         for s in strategies:
-            style = app_style(self.app, "halted") if s.state != "ACTIVE" else None
-            table.add_row(Text(f"  {s.name}: {s.state}", style=style or ""), "", "")
+            states.append(" · ")
+            states.append(f"{s.name} {s.state}", style=app_style(self.app, "halted") if s.state != "ACTIVE" else "")
+        table = Table.grid(padding=(0, 1), expand=True)
+        table.add_column("limit", ratio=3, no_wrap=True, overflow="ellipsis")
+        table.add_column("use", width=BAR_WIDTH, no_wrap=True)
+        table.add_column("value", ratio=2, justify="right", no_wrap=True, overflow="ellipsis")
         for limit in limits:
             frac = min(1.0, limit.utilisation)
             cells = round(frac * BAR_WIDTH)
             bar = Text("█" * cells + "·" * (BAR_WIDTH - cells), style=app_style(self.app, _bar_style(frac)))
             name = limit.key if limit.scope == "global" else f"{limit.key} ({limit.scope})"
             table.add_row(name, bar, f"{limit.used:,.6g} / {limit.limit:,.6g}")
+        parts = [states, table]
         if rejections:
             total = sum(n for _, n in rejections)
             detail = ", ".join(f"{reason} {n}" for reason, n in rejections)
-            table.add_row(Text(f"rejections: {total}", style="bold"), "", Text(detail, overflow="ellipsis"))
-        self.update(table)
+            parts.append(Text(f"rejections {total}: {detail}"))
+        self.update(Group(*parts))
