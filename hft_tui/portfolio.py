@@ -4,8 +4,12 @@ Exactness: a fill moves ``px_ticks * qty_lots`` of cash, an exact integer in
 units of one tick times one lot (``Instrument.tick_size * lot_size`` of quote
 currency). Position (lots), cash and the cost of the open position stay in
 those units; the cost is a Fraction after a partial close at average price, so
-realized P&L (``cash + cost``) is exact too. Fees are floats in quote currency
-(negative: a rebate). Quote-currency floats appear only in views and reports.
+realized P&L (``cash + cost``) is exact too. (Adds after partial closes can grow
+that Fraction's denominator without bound; past 1e9 the cost becomes a float,
+off by an ulp of the position's value, until the position is next flat. Flat,
+realized P&L is exactly the cash, so every round trip's P&L is exact.) Fees
+are floats in quote currency (negative: a rebate). Quote-currency floats
+appear only in views and reports.
 
 Definitions (all quote currency, all P&L since the start of the run, so equity
 starts at 0):
@@ -79,18 +83,18 @@ class Account:
 
     def __init__(self) -> None:
         self.pos = 0
-        self.cost: int | Fraction = 0  # signed: what the open position cost (negative for a short)
+        self.cost: int | Fraction | float = 0  # signed: what the open position cost (negative for a short)
         self.cash = 0
         self.fees = self.fees_paid = self.rebates = 0.0
         self.turnover = self.maker_lots = self.taker_lots = self.maker_units = self.taker_units = 0
         self.fills = 0
         self.trip_ts = 0
-        self.trip_realized: int | Fraction = 0
+        self.trip_realized: int | Fraction | float = 0
         self.trip_fees = 0.0
         self.trip_max = 0
 
     @property
-    def realized(self) -> int | Fraction:
+    def realized(self) -> int | Fraction | float:
         return self.cash + self.cost
 
 
@@ -163,7 +167,7 @@ class Portfolio:
             a.trip_fees += fee
             a.trip_max = max(a.trip_max, abs(new))
         elif new == 0 or (new > 0) == (old > 0):  # reduces or closes; the rest keeps its average price
-            a.cost = _exact(a.cost * Fraction(new, old))
+            a.cost = 0 if new == 0 else _exact(a.cost * Fraction(new, old))
             a.pos = new
             a.trip_fees += fee
             if new == 0:
@@ -315,5 +319,17 @@ class Portfolio:
         return tuple(out)
 
 
-def _exact(x: Fraction) -> int | Fraction:
-    return x.numerator if x.denominator == 1 else x
+_MAX_DEN = 10**9
+
+
+def _exact(x: Fraction | float) -> int | Fraction | float:
+    """An int when whole, a Fraction while its denominator is small, else a float.
+
+    Averaging after partial closes can grow denominators without bound; a float
+    cost then costs one ulp of the position's value, and nothing accumulates:
+    the cost returns to an exact 0 whenever the position is flat."""
+    if isinstance(x, float):
+        return x
+    if x.denominator == 1:
+        return x.numerator
+    return x if x.denominator < _MAX_DEN else float(x)

@@ -133,3 +133,24 @@ def test_bad_input() -> None:
         p.on_fill("z", 0, 1, 1, 1, 0.0, "maker", 0)
     with pytest.raises(ValueError):
         p.on_fill("a", 0, 1, 1, 0, 0.0, "maker", 0)
+
+
+def test_long_churn_stays_cheap_and_exact_when_flat() -> None:
+    """Adds and partial closes in turn would grow an exact average's denominator
+    without bound; the cost falls back to a float, and flat P&L is exact again."""
+    p = Portfolio([X], ["a"])
+    sides = (1, 1, -1, -1, -1, 1)
+    cash = 0
+    for i in range(3000):
+        side, px, qty = sides[i % 6], 10_000 + (i * 7919) % 13, 70 + (i % 4) * 40
+        p.on_fill("a", 0, side, px, qty, 0.0, "maker", i)
+        cash -= side * px * qty
+    a = p._acct[0][0]
+    assert isinstance(a.cost, (int, float)) or a.cost.denominator < 10**9
+    pos = p.position("a")
+    p.on_fill("a", 0, -1 if pos > 0 else 1, 10_000, abs(pos), 0.0, "maker", 3000)
+    cash += pos * 10_000
+    assert p.position("a") == 0 and a.cost == 0
+    assert p.figures("a")["realized"] == float(Fraction(cash) * Fraction(1, 100_000))
+    trips = sum(t.pnl for t in p.round_trips)
+    assert trips == pytest.approx(p.figures("a")["realized"], abs=1e-9)

@@ -30,6 +30,8 @@ AREAS: dict[str, str] = {
     "tickfile": "hft_tui.bench.tickfile",
     "sim": "hft_tui.bench.sim",
     "backtest": "hft_tui.bench.backtest",
+    "risk": "hft_tui.bench.risk",
+    "import": "hft_tui.bench.importers",
 }
 
 

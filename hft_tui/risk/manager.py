@@ -23,7 +23,9 @@ max_open_orders, max_position, max_gross_notional, rate_limit.
 A replace is checked and reserved as a cancel plus a new order: how an exchange
 treats fills that race a replace varies, so the manager assumes the old order
 may fill in full before the replace lands and the new size still rests after
-it. Near a limit, cancel first and send anew once the cancel is confirmed.
+it. Near a limit, cancel first and send anew once the cancel is confirmed. A
+replace's ``qty`` and an ORDER_REPLACED event's qty are the order's new total
+size, filled lots included, as the simulated exchange counts them.
 
 Interface changes against the engine brief: on_cancel_sent / on_replace_sent
 record the messages (they count in the rate window); post_trade takes optional
@@ -92,6 +94,7 @@ class RiskManager(PreTrade):
         self._watch = [EquityWatch() for _ in names]
         self._mid2: list[float | None] = [None] * ns  # bid + ask in ticks, last seen
         self._unit = [float(Decimal(i.tick_size) * Decimal(i.lot_size)) for i in self.instruments]
+        self._half_unit = [u * 0.5 for u in self._unit]  # mids are kept doubled (bid + ask)
         self._kind_ok = frozenset(ORDER_KINDS)
         self._rejections: dict[str, int] = {}
         self._kill_seen = False
@@ -357,7 +360,7 @@ class RiskManager(PreTrade):
             rate = self._grate if si < 0 else self._rate[si]
             n_open = led.n_open_total if si < 0 else led.n_open[si]
             v = lim.values
-            out.append(LimitView("max_gross_notional", scope, self._gross(si, 0, 0, self._mid2[0]) if self._ns else 0.0, v.max_gross_notional))
+            out.append(LimitView("max_gross_notional", scope, self._gross_others(si, -1), v.max_gross_notional))
             out.append(LimitView("max_open_orders", scope, float(n_open), float(v.max_open_orders)))
             out.append(LimitView("max_order_rate", scope, float(rate.in_window(now)), float(v.max_order_rate)))
             out.append(LimitView("daily_loss", scope, watch.loss_today(), v.daily_loss))

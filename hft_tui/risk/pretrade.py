@@ -42,6 +42,7 @@ class PreTrade:
     _stale: list[bool]
     _mid2: list[float | None]
     _unit: list[float]
+    _half_unit: list[float]
     _kind_ok: frozenset[str]
     _rejections: dict[str, int]
 
@@ -164,13 +165,21 @@ class PreTrade:
             return self._fail(si, "max_position", f"worst-case position {worst} lots > {lim.position_lots[sym]}")
         if not greducing and abs(gworst) > glim.position_lots[sym]:
             return self._fail(si, "max_position", f"worst-case total position {gworst} lots > {glim.position_lots[sym]}")
-        ref2 = mid2 if mid2 is not None else 2 * px
+        # gross: this symbol's worst-case exposure after the order at the current mid,
+        # plus the other symbols' at their last mids (a loop only with several symbols)
+        value = (mid2 if mid2 is not None else 2 * px) * self._half_unit[sym]
         if not reducing and lim.gross_notional < _INF:
-            gross = self._gross(si, sym, side * qty, ref2)
+            other = pos - led.open_sell[k] if side > 0 else pos + led.open_buy[k]
+            gross = max(abs(worst), abs(other)) * value
+            if self._ns > 1:
+                gross += self._gross_others(si, sym)
             if gross > lim.gross_notional:
                 return self._fail(si, "max_gross_notional", f"worst-case gross {gross:.2f} > {lim.gross_notional:g}")
         if not greducing and glim.gross_notional < _INF:
-            gross = self._gross(-1, sym, side * qty, ref2)
+            other = tpos - led.topen_sell[sym] if side > 0 else tpos + led.topen_buy[sym]
+            gross = max(abs(gworst), abs(other)) * value
+            if self._ns > 1:
+                gross += self._gross_others(-1, sym)
             if gross > glim.gross_notional:
                 return self._fail(si, "max_gross_notional", f"worst-case total gross {gross:.2f} > {glim.gross_notional:g}")
         if not self._rate[si].allows(now):
@@ -179,21 +188,22 @@ class PreTrade:
             return self._fail(si, "rate_limit", f"{glim.rate} messages in the last second in total")
         return None
 
-    def _gross(self, si: int, sym: int, add: int, ref2: float | None) -> float:
-        """Worst-case gross notional of a strategy (si >= 0) or of all, after adding ``add`` lots on ``sym``."""
-        led, total = self.ledger, 0.0
-        for j in range(self._ns):
-            if si >= 0:
-                k = si * self._ns + j
-                pos, ob, os = led.pos[k], led.open_buy[k], led.open_sell[k]
-            else:
-                pos, ob, os = led.tpos[j], led.topen_buy[j], led.topen_sell[j]
-            if j == sym:
-                ob, os = (ob + add, os) if add > 0 else (ob, os - add)
-                m2 = ref2
-            else:
-                m2 = self._mid2[j]
-            exposure = max(abs(pos + ob), abs(pos - os))
-            if exposure and m2 is not None:
-                total += exposure * m2 * 0.5 * self._unit[j]
+    def _gross_others(self, si: int, skip: int) -> float:
+        """Worst-case gross notional of a strategy (si >= 0) or of all (si < 0) over
+        every symbol but ``skip`` (-1: none), at the last mids seen."""
+        led, ns, mids, half = self.ledger, self._ns, self._mid2, self._half_unit
+        if si >= 0:
+            base, pos_l, buy_l, sell_l = si * ns, led.pos, led.open_buy, led.open_sell
+        else:
+            base, pos_l, buy_l, sell_l = 0, led.tpos, led.topen_buy, led.topen_sell
+        total = 0.0
+        for j in range(ns):
+            m2 = mids[j]
+            if j == skip or m2 is None:
+                continue
+            k = base + j
+            pos = pos_l[k]
+            exposure = max(abs(pos + buy_l[k]), abs(pos - sell_l[k]))
+            if exposure:
+                total += exposure * m2 * half[j]
         return total
