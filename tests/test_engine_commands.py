@@ -113,15 +113,16 @@ def test_seek_back_rebuilds_the_book(tmp_path):
         wait_for(lambda: engine.events_total > 0 and not engine.control.step_pending)
         target = int(ev["exch_ts"][ev["flags"] & EOM != 0][1000])
         engine.command(Seek(target))
+        wait_for(lambda: any("seek" in line.text for line in engine.logs) and engine.state == "paused")
+        stops = engine.stops
         engine.command(Step(events=1))
-        wait_for(lambda: engine.now >= target and not engine.control.step_pending)
-        time.sleep(0.05)
+        wait_for(lambda: engine.stops > stops and not engine.control.step_pending)
+        assert engine.now >= target
         # the book is the reference book after every message before the target, plus one
         ends = np.flatnonzero(ev["flags"] & EOM)
         book = Book(1, window=1 << 12, capacity=1 << 12)
         book.apply(ev[: ends[1000] + 1])
         assert engine.top(0, 1) == book.best_bid() and engine.top(0, -1) == book.best_ask()
-        assert any("seek" in line.text for line in engine.logs)
     finally:
         engine.command(Stop())
         engine.join(10)

@@ -101,12 +101,12 @@ class Controller:
             return n, self._step_until
         return i, NO_DEADLINE
 
-    def stepped(self, events: Any, i: int, j: int, deadline: int) -> None:
+    def stepped(self, events: Any, i: int, j: int) -> None:
         if not self.paused:
             return
         if self._step_msgs > 0:
             self._step_msgs -= self.e.xl.count_messages(events, i, j)
-        elif self._step_time and self.e.xl.stopped_on_deadline and deadline == self._step_until:
+        elif self._step_time and self.e.xl.stopped_on_deadline and self.e.xl.stop_deadline == self._step_until:
             self._step_time = False  # the next message is past the step's end
 
     # --- commands ----------------------------------------------------------------------------------

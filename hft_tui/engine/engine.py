@@ -53,6 +53,7 @@ from hft_tui.source import Source
 from hft_tui.strategies.loader import StrategySpec
 
 NO_PX = exchange_link.NO_PX
+band = exchange_link.band
 
 
 class Engine:
@@ -115,7 +116,7 @@ class Engine:
         self._thread: threading.Thread | None = None
         self._started = False
         self.last_kill_us: float | None = None
-        self._refresh_watch()
+        self.slots_changed()
 
     # --- viewer side (any thread) -------------------------------------------------------
     def command(self, cmd: Command) -> None:
@@ -211,17 +212,23 @@ class Engine:
                 deadline = min(deadline, pacer.horizon(self.now))
             j = xl.run(events, i, end, deadline)
             if control.paused:
-                control.stepped(events, i, j, deadline)
+                control.stepped(events, i, j)
             self.events_total += j - i
             self._pos = i = j
             self.stops += 1
             now = xl.feed_now
-            if xl.reason == STOP_DEADLINE and deadline == fixed and fixed > now:
-                now = fixed  # a timer or sample time: the clock reaches it
+            paced = False
+            if xl.reason == STOP_DEADLINE:
+                at = xl.stop_deadline
+                if at < deadline or deadline == fixed:
+                    # a timer, a sample, a response's arrival: the clock reaches it
+                    now = max(now, at)
+                else:
+                    paced = True  # only the pacing (or a step) stopped it
             if now > self.now:
                 self.now = now
             self._after_stop()
-            if deadline < fixed and xl.reason == STOP_DEADLINE and i < n:
+            if paced and i < n:
                 pacer.wait(deadline)
             if publisher.enabled:
                 publisher.maybe_publish()
@@ -237,6 +244,9 @@ class Engine:
     def slots_changed(self) -> None:
         """A strategy was halted, enabled, re-parametrised: recompute what the runner watches."""
         self.update_timers()
+        self._watchers = [
+            [s for s in self.slots if s.live and s.wake_ticks and sym in s.symbols] for sym in range(self.n_syms)
+        ]
         self._refresh_watch()
 
     def update_timers(self) -> None:
@@ -261,38 +271,35 @@ class Engine:
         if self.kill.tripped:
             return  # the loop acts on it before anything else
         woke = False
+        tops = self.xl.tops()
         for slot in self.slots:
-            if slot.live and self._wake_due(slot, now):
-                self._wake(slot, now)
+            if slot.live and self._wake_due(slot, now, tops):
+                self._wake(slot, now, tops)
                 woke = True
         if woke or self.xl.reason == STOP_BBO:
             # the runner moved its references at a best-price stop: put the bands back
             self._refresh_watch()
 
     # --- wake-ups ---------------------------------------------------------------------------
-    def _wake_due(self, slot: Slot, now: int) -> bool:
+    def _wake_due(self, slot: Slot, now: int, tops: list[tuple[int, int]]) -> bool:
         if slot.wake_now or slot.next_timer <= now:
             return True
         wt = slot.wake_ticks
         if wt:
-            top = self.xl.top_px
             for sym in slot.symbols:
-                b = top(sym, 1)
+                b, a = tops[sym]
                 r = slot.ref_bid[sym]
                 if b != r and (b == NO_PX or r == NO_PX or abs(b - r) >= wt):
                     return True
-                a = top(sym, -1)
                 r = slot.ref_ask[sym]
                 if a != r and (a == NO_PX or r == NO_PX or abs(a - r) >= wt):
                     return True
         return False
 
-    def _wake(self, slot: Slot, now: int) -> None:
+    def _wake(self, slot: Slot, now: int, tops: list[tuple[int, int]]) -> None:
         slot.wake_now = False
-        top = self.xl.top_px
         for sym in slot.symbols:
-            slot.ref_bid[sym] = top(sym, 1)
-            slot.ref_ask[sym] = top(sym, -1)
+            slot.ref_bid[sym], slot.ref_ask[sym] = tops[sym]
         if slot.timer_ns:
             if slot.next_timer <= now:
                 slot.next_timer += ((now - slot.next_timer) // slot.timer_ns + 1) * slot.timer_ns
@@ -301,18 +308,22 @@ class Engine:
         self.call_hook(slot, slot.strategy.on_wake, slot.ctx)
 
     def _refresh_watch(self) -> None:
-        """Tell the runner which best-price moves matter (the tightest band of the live strategies)."""
-        bands: list[list[int]] = [[] for _ in range(self.n_syms)]
-        for slot in self.slots:
-            if slot.live and slot.wake_ticks:
-                for sym in slot.symbols:
-                    bands[sym].append(slot.index)
-        self.xl.watch(
-            [
-                [(self.slots[k].ref_bid[sym], self.slots[k].ref_ask[sym], self.slots[k].wake_ticks) for k in ks]
-                for sym, ks in enumerate(bands)
-            ]
-        )
+        """Tell the runner which best-price moves matter: per symbol and side, a band
+        inside every watching strategy's (ref - wake_ticks, ref + wake_ticks)."""
+        bands: list[tuple[int, int, int, int] | None] = []
+        for sym, slots in enumerate(self._watchers):
+            if not slots:
+                bands.append(None)
+            elif len(slots) == 1:
+                s = slots[0]
+                wt = s.wake_ticks
+                bands.append((s.ref_bid[sym], wt, s.ref_ask[sym], wt))
+            else:
+                bands.append(
+                    (*band([(s.ref_bid[sym], s.wake_ticks) for s in slots]),
+                     *band([(s.ref_ask[sym], s.wake_ticks) for s in slots]))
+                )  # fmt: skip
+        self.xl.watch(bands)
 
     def call_hook(self, slot: Slot, fn: Callable[..., Any], *args: Any) -> None:
         """Run a strategy hook under the time budget; a failure stops that strategy only."""
@@ -339,8 +350,7 @@ class Engine:
             if slot.timer_ns:
                 slot.next_timer = now + slot.timer_ns
             self.call_hook(slot, slot.strategy.on_start, slot.ctx)
-        self.update_timers()
-        self._refresh_watch()
+        self.slots_changed()
 
     def _finish(self) -> None:
         if self.state == "running":

@@ -32,6 +32,7 @@ from hft_tui.exchange.intents import cancel as x_cancel
 from hft_tui.exchange.intents import replace as x_replace
 from hft_tui.exchange.intents import submit as x_submit
 from hft_tui.exchange.layout import C_FEED_NOW, C_NOUT, O_AHEAD, O_ID, QSCALE, S_LAST_ASK, S_LAST_BID, view
+from hft_tui.engine.runner import drive
 from hft_tui.exchange.run import exchange_run
 from hft_tui.instrument import Instrument
 
@@ -80,6 +81,8 @@ class ExchangeLink:
         self.instruments = list(instruments)
         self.n = len(self.instruments)
         self.reason = c.STOP_END
+        self.stop_deadline = 0
+        self._res = np.zeros(2, np.int64)
         self.mask = _ALWAYS
         self.watch_sym = -1
         self.wake_ticks = 1
@@ -107,25 +110,30 @@ class ExchangeLink:
 
     # --- time moves ----------------------------------------------------------------------------
     def run(self, events: np.ndarray, start: int, end: int, deadline: int) -> int:
+        """Process events[start:end] until a stop (``runner.drive``); ``reason`` and
+        ``stop_deadline`` tell why and which deadline was in force."""
         run = _RUNNERS.get(events.flags.writeable) or self._runner(events)
-        i, self.reason = run(
+        res = self._res
+        i = run(
             self.book, self.ints, self.floats, self.out, events, start, end,
-            self.mask, self.watch_sym, self.wake_ticks, deadline,
+            self.mask, self.watch_sym, self.wake_ticks, deadline, res,
         )
-        self.stops[self.reason] += 1
+        self.reason = reason = res.item(0)
+        self.stop_deadline = res.item(1)
+        self.stops[reason] += 1
         return i
 
     def _runner(self, events: np.ndarray) -> Any:
-        """The compiled ``exchange_run`` for this kind of event array, called without
-        numba's type dispatch: that dispatch costs microseconds per call (the book
-        state is a tuple of arrays) and the engine calls the runner at every stop."""
-        args = (self.book, self.ints, self.floats, self.out, events, 0, 0, 0, -1, 1, 0)
-        exchange_run(*args)  # compiles or loads from the cache; processes nothing
+        """The compiled ``drive`` for this kind of event array, called without numba's
+        type dispatch: that dispatch costs microseconds per call (the book state is a
+        tuple of arrays) and the engine calls the runner at every stop."""
+        args = (self.book, self.ints, self.floats, self.out, events, 0, 0, 0, -1, 1, 0, self._res)
+        drive(*args)  # compiles or loads from the cache; processes nothing
         try:
-            types = tuple(exchange_run.typeof_pyval(a) for a in args)
-            run = exchange_run.overloads[types].entry_point
+            types = tuple(drive.typeof_pyval(a) for a in args)
+            run = drive.overloads[types].entry_point
         except (KeyError, AttributeError):  # another numba: dispatch as usual
-            run = exchange_run
+            run = drive
         _RUNNERS[events.flags.writeable] = run
         return run
 
@@ -235,36 +243,43 @@ class ExchangeLink:
         return names.get(aux, "rejected" if kind != ORDER_CANCELED else "cancelled")
 
     # --- best-price watch -------------------------------------------------------------------------
-    def watch(self, wants: Sequence[Sequence[tuple[int, int, int]]]) -> None:
-        """``wants[sym]``: (ref bid, ref ask, wake ticks) of every strategy watching sym."""
-        watched = [sym for sym, w in enumerate(wants) if w]
+    def watch(self, bands: Sequence[tuple[int, int, int, int] | None]) -> None:
+        """Per symbol, None (nobody watches it) or (bid ref, bid half width, ask ref,
+        ask half width): the runner must stop once a best price leaves its band."""
+        watched = [sym for sym, b in enumerate(bands) if b is not None]
         if not watched:
             self.mask = _ALWAYS
             return
         self.mask = _ALWAYS | c.STOP_BBO
         self.watch_sym = watched[0] if len(watched) == 1 else -1
         ticks = 1 << 40
-        refs = []
-        for sym in range(self.n):
-            w = wants[sym]
-            if not w:
-                # unwatched (only with several symbols): stops there are harmless
-                refs.append((sym, self.top_px(sym, 1), self.top_px(sym, -1)))
-                continue
-            pair = []
-            for k in (0, 1):
-                ref, half = _band([(x[k], x[2]) for x in w])
-                ticks = min(ticks, half)
-                pair.append(ref)
-            refs.append((sym, pair[0], pair[1]))
-        self.wake_ticks = max(1, ticks)
         symv = self._symv
-        for sym, bid, ask in refs:
+        for sym, b in enumerate(bands):
+            if b is None:
+                # unwatched (only with several symbols): stops there are harmless
+                bid, ask = self.top_px(sym, 1), self.top_px(sym, -1)
+            else:
+                bid, hb, ask, ha = b
+                ticks = min(ticks, hb, ha)
             symv[sym, S_LAST_BID] = bid
             symv[sym, S_LAST_ASK] = ask
+        # one width for every symbol and side: the narrowest (extra stops cost time only)
+        self.wake_ticks = max(1, ticks)
+
+    def tops(self) -> list[tuple[int, int]]:
+        """(best bid, best ask) per symbol, NO_PX for an empty side."""
+        meta = self._meta
+        out = []
+        for sym in range(self.n):
+            b = meta.item(sym, 0, M_BEST)
+            a = meta.item(sym, 1, M_BEST)
+            out.append(
+                (NO_PX if b < 0 else meta.item(sym, 0, M_BASE) + b, NO_PX if a < 0 else -(meta.item(sym, 1, M_BASE) + a))
+            )
+        return out
 
 
-def _band(wants: list[tuple[int, int]]) -> tuple[int, int]:
+def band(wants: list[tuple[int, int]]) -> tuple[int, int]:
     """(reference, half width) of a band inside every (ref - w, ref + w); NO_PX if any ref is NO_PX."""
     if len(wants) == 1:
         ref, w = wants[0]

@@ -38,7 +38,8 @@ def warm_up() -> None:
         ev = _events()
         ev.flags.writeable = writeable
         xl = ExchangeLink(cfg, [inst])
-        xl.watch([[(100, 102, 1)]])
+        xl.watch([(100, 1, 102, 1)])
+        xl.tops()
         oid = xl.new_order(0, 1, 98, 1, "post_only", 0, 0)
         xl.replace(oid, 97, 1, 0)
         xl.new_order(0, -1, 103, 1, "limit", 0, 0)
