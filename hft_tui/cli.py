@@ -25,6 +25,7 @@ COMMANDS: dict[str, str] = {
     "backtest": "hft_tui.commands.backtest",
     "convert": "hft_tui.commands.convert",
     "bench": "hft_tui.commands.bench",
+    "record": "hft_tui.commands.record",
 }
 
 
