@@ -52,3 +52,28 @@ def test_kill_key_in_a_real_terminal(tmp_path):
         assert session not in _tmux("list-sessions", "-F", "#{session_name}"), "q did not end the program"
     finally:
         subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True, timeout=10)
+
+
+@pytest.mark.parametrize("how", ["hangup", "terminate"])
+def test_hangup_and_terminate_end_the_program(tmp_path, how):
+    """An SSH drop (SIGHUP: the terminal is gone) or SIGTERM stops the engine and the process."""
+    session = f"hft-test-{uuid.uuid4().hex[:8]}"
+    env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path), "TERM": "xterm-256color"}
+    command = f"exec {sys.executable} -m hft_tui --seed 7"
+    subprocess.run(
+        ["tmux", "new-session", "-d", "-s", session, "-x", "100", "-y", "30", command],
+        check=True, env=env, timeout=10,
+    )
+    try:
+        _wait_for(session, "running", 120)
+        pid = int(_tmux("display-message", "-p", "-t", session, "#{pane_pid}").strip())
+        if how == "hangup":
+            subprocess.run(["tmux", "kill-session", "-t", session], timeout=10)
+        else:
+            os.kill(pid, 15)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and os.path.exists(f"/proc/{pid}"):
+            time.sleep(0.1)
+        assert not os.path.exists(f"/proc/{pid}"), f"hft-tui still running 10 s after {how}"
+    finally:
+        subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True, timeout=10)
