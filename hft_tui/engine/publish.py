@@ -96,11 +96,7 @@ class Publisher:
         bpx, bqty = e.xl.depth(sym, 1, n)
         apx, aqty = e.xl.depth(sym, -1, n)
         since = e.now - int(e.settings.trade_window_ms * 1e6)
-        prints = e.tape.recent(sym, since)
-        traded: dict[int, int] = {}
-        for _, px, qty, _ in prints:
-            traded[px] = traded.get(px, 0) + qty
-        last = prints[-1] if prints else None
+        last, traded = e.tape.summary(sym, since)
         return BookView(
             sym=sym,
             bids=tuple(zip(bpx.tolist(), bqty.tolist())),
@@ -109,7 +105,7 @@ class Publisher:
             last_trade_qty=last[2] if last else 0,
             last_trade_side=last[3] if last else 0,
             last_trade_ts=last[0] if last else 0,
-            traded=tuple(sorted(traded.items())),
+            traded=traded,
             stale=bool(self._stale(sym)),
         )
 
