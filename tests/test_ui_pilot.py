@@ -9,7 +9,7 @@ from hft_tui.ui.app import HftApp
 from hft_tui.ui.screens.dialogs import ConfirmScreen, HelpScreen, RearmScreen
 from hft_tui.ui.screens.edit import EditScreen, parse_like
 from hft_tui.ui.widgets.status import StatusBar
-from tests.ui_doubles import BTC, ETH, ScriptedLink
+from ui_doubles import BTC, ETH, ScriptedLink
 
 
 @pytest.fixture(autouse=True)

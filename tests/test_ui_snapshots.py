@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from hft_tui.ui.app import HftApp
-from tests.ui_doubles import BTC, ETH, ScriptedLink
+from ui_doubles import BTC, ETH, ScriptedLink
 
 
 @pytest.fixture(autouse=True)
