@@ -64,13 +64,24 @@ def test_same_seed_same_file_and_overrides_apply(tmp_path, capsys):
     assert "seed 4:" in capsys.readouterr().out
 
 
-def test_default_command_is_a_headless_summary(capsys):
-    assert cli.main([]) == 0
+def test_sim_without_output_is_a_headless_summary(capsys):
+    assert cli.main(["sim"]) == 0
     text = capsys.readouterr().out
     assert text.startswith("sim BTCUSDT seed 1: ")
     secs = float(text.split(" s of exchange time")[0].split()[-1])
     assert 5.0 <= secs < 5.01
     assert "mean spread" in text and "wrote" not in text
+
+
+def test_no_command_opens_the_workstation(monkeypatch):
+    # `hft-tui` alone (or with workstation options) is `hft-tui run`: the sim workstation
+    from hft_tui.commands import run as run_command
+
+    seen = []
+    monkeypatch.setattr(run_command, "run", lambda args: seen.append(args) or 0)
+    assert cli.main([]) == 0
+    assert cli.main(["--seed", "3"]) == 0
+    assert seen[0].command == "run" and seen[1].seed == 3
 
 
 def test_seconds_run(capsys):
