@@ -18,10 +18,14 @@ from hft_tui.errors import HftError
 
 # name -> module; the order is the order shown in --help
 COMMANDS: dict[str, str] = {
+    "run": "hft_tui.commands.run",
     "sim": "hft_tui.commands.sim",
     "book": "hft_tui.commands.book",
     "info": "hft_tui.commands.info",
+    "backtest": "hft_tui.commands.backtest",
+    "convert": "hft_tui.commands.convert",
     "bench": "hft_tui.commands.bench",
+    "record": "hft_tui.commands.record",
 }
 
 
@@ -49,9 +53,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # `hft-tui` alone, or with workstation options only (`hft-tui --strategy grid`),
+    # opens the workstation on the sim venue: the main job needs no sub-command.
+    if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--version")):
+        argv = ["run", *argv]
     args = parser.parse_args(argv)
-    if args.command is None:
-        args = parser.parse_args(["sim", "--summary", *(argv or sys.argv[1:])])
     try:
         return int(args._run(args) or 0)
     except HftError as exc:

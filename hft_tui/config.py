@@ -166,3 +166,21 @@ def _check(value: Any, hint: Any, key: str) -> Any:
             raise ConfigError(f"config: {key} must be a string, got {value!r}")
         return value
     return value
+
+
+def save_user(patch: Mapping[str, Any]) -> Path:
+    """Merge ``patch`` into the user's config file and write it back atomically."""
+    import tomli_w
+
+    path = user_config_path()
+    current = _read_toml(path) if path.is_file() else {}
+    merged = merge(current, patch)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".toml.tmp")
+    try:
+        with open(tmp, "wb") as fh:
+            tomli_w.dump(merged, fh)
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise ConfigError(f"cannot save settings to {path}: {exc.strerror}") from None
+    return path

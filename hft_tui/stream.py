@@ -149,7 +149,7 @@ class EventStream:
                 n_acc, is_open = n_acc + len(chunk), True
                 if n_acc >= self.max_message_events:
                     self._warn_endless(0)
-                    yield from _cut(np.concatenate(acc), size)
+                    yield from _cut(_concat(acc), size)
                     acc, n_acc, is_open = [], 0, False
                 continue
             cut = 0
@@ -160,14 +160,14 @@ class EventStream:
             whole = chunk[cut : ends[-1] + 1]
             if len(whole) >= size // 2:
                 if acc:
-                    yield from _cut(np.concatenate(acc), size)
+                    yield from _cut(_concat(acc), size)
                     acc, n_acc = [], 0
                 yield from _cut(whole, size, ends[ends >= cut] - cut)
             elif len(whole):
                 acc.append(whole)
                 n_acc += len(whole)
                 if n_acc >= size:
-                    *full, rest = _cut(np.concatenate(acc), size)
+                    *full, rest = _cut(_concat(acc), size)
                     yield from full
                     acc, n_acc = [rest], len(rest)
             tail = chunk[ends[-1] + 1 :]
@@ -175,7 +175,7 @@ class EventStream:
                 acc.append(tail)
                 n_acc, is_open = n_acc + len(tail), True
         if acc:
-            yield from _cut(np.concatenate(acc), size)
+            yield from _cut(_concat(acc), size)
 
     def _warn_endless(self, index: int) -> None:
         sym = self.instruments[index].symbol
@@ -241,12 +241,12 @@ class _Source:
         while not self.exhausted and n < want:
             n += self._pull(parts)
         if len(parts) > 1:
-            self.buf = np.concatenate(parts)
+            self.buf = _concat(parts)
         ends = np.flatnonzero(self.buf["flags"] & EOM)
         while len(ends) == 0 and not self.exhausted and len(self.buf) < self.stream.max_message_events:
             parts = [self.buf]
             self._pull(parts)
-            self.buf = np.concatenate(parts)
+            self.buf = _concat(parts)
             ends = np.flatnonzero(self.buf["flags"] & EOM)
         n = len(self.buf)
         if n and (len(ends) == 0 or ends[-1] != n - 1):
@@ -273,6 +273,20 @@ class _Source:
         if n_messages:
             self.buf = self.buf[self.ends[n_messages - 1] + 1 :]
             self.floor = self.keys[n_messages - 1]
+
+
+# numpy copies and gathers records field by field; as rows of six int64 words
+# (48 bytes) the same copies run several times faster.
+def _rows(events: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(events).view(np.int64).reshape(-1, EVENT_DTYPE.itemsize // 8)
+
+
+def _records(rows: np.ndarray) -> np.ndarray:
+    return rows.reshape(-1).view(EVENT_DTYPE)
+
+
+def _concat(parts: list[np.ndarray]) -> np.ndarray:
+    return _records(np.concatenate([_rows(p) for p in parts]))
 
 
 def _cut(events: np.ndarray, size: int, ends: np.ndarray | None = None) -> Iterator[np.ndarray]:
@@ -310,14 +324,14 @@ def _interleave(sources: list[_Source], takes: list[int]) -> tuple[np.ndarray, n
     if not pieces:
         return _EMPTY, np.empty(0, np.int64)
     if len(pieces) == 1:
-        out = pieces[0].copy()
+        out = _concat(pieces)
         out["sym"] = syms[0][0]
         return out, lengths[0]
-    events = np.concatenate(pieces)
+    rows = _rows(_concat(pieces))
     order = np.argsort(np.concatenate(keys), kind="stable")
     msg_len = np.concatenate(lengths)[order]
     out_start = np.cumsum(msg_len) - msg_len
     shift = np.repeat(np.concatenate(starts)[order] - out_start, msg_len)
-    out = events[np.arange(len(events)) + shift]
+    out = _records(rows[np.arange(len(rows)) + shift])
     out["sym"] = np.repeat(np.concatenate(syms)[order], msg_len)
     return out, msg_len

@@ -264,6 +264,10 @@ class TickWriter:
         self.instrument = instrument
         self.created_ns = time.time_ns() if created_ns is None else int(created_ns)
         try:
+            if os.path.isfile(self.path) and not os.path.islink(self.path):
+                # A new inode rather than truncating the old one: a process that is
+                # replaying the old file keeps a valid map instead of dying of SIGBUS.
+                os.unlink(self.path)
             fh = open(self.path, "wb", buffering=0)
         except OSError as exc:
             raise HftError(f"{self.path}: cannot write: {exc.strerror or exc}") from None

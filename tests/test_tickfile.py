@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import re
 import struct
+import subprocess
+import sys
 import zlib
 
 import numpy as np
@@ -129,6 +131,24 @@ def test_chunks_are_read_only_views(tmp_path):
         assert [len(a) for a in arrays] == [20, 20, 10]
         assert all(not a.flags.writeable and not a.flags.owndata for a in arrays)
         assert arrays[1]["px"][0] == r.read_all()["px"][20]
+
+
+def test_rewriting_a_file_leaves_open_readers_intact(tmp_path):
+    # Run apart: if the writer truncated the mapped file, reading it would be a SIGBUS.
+    code = f"""
+import numpy as np
+from tests.test_tickfile import BTC, random_events, write_file
+from hft_tui.tickfile import TickReader
+path = {str(tmp_path / "a.hft")!r}
+write_file(path, random_events(5000, seed=1), chunk_events=1000)
+reader = TickReader(path)
+write_file(path, random_events(10, seed=2))
+assert sum(int(c["px"].sum()) for c in reader.iter_chunks()) == int(random_events(5000, seed=1)["px"].sum())
+assert TickReader(path).n_events == 10
+"""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    proc = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
 
 
 def test_empty_file_is_valid(tmp_path):

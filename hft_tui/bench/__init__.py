@@ -28,7 +28,14 @@ from hft_tui.errors import HftError
 # area name -> module; the order is the order of a full run
 AREAS: dict[str, str] = {
     "tickfile": "hft_tui.bench.tickfile",
+    "sim": "hft_tui.bench.sim",
     "exchange": "hft_tui.bench.exchange",
+    "backtest": "hft_tui.bench.backtest",
+    "risk": "hft_tui.bench.risk",
+    "import": "hft_tui.bench.importers",
+    "ui": "hft_tui.bench.ui",
+    "live": "hft_tui.bench.live",
+    "book": "hft_tui.bench.book",
 }
 
 

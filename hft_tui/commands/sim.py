@@ -24,7 +24,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     length = parser.add_mutually_exclusive_group()
     length.add_argument("--events", type=int, metavar="N", help="generate N events (at least)")
     length.add_argument(
-        "--seconds", type=float, metavar="S", help="generate S seconds of exchange time (default 5 without -o)"
+        "--seconds", type=float, metavar="S",
+        help="generate S seconds of exchange time (the default: 5, without --events)",
     )
     parser.add_argument("--seed", type=int, metavar="S", help="RNG seed (default: sim.seed in the config)")
     parser.add_argument("-o", "--output", metavar="FILE", help="write the events to this tick file")
@@ -57,8 +58,8 @@ def run(args: argparse.Namespace) -> int:
     seconds = args.seconds if args.seconds is not None or args.events is not None else 5.0
 
     compile_s = _warm_up()
-    if compile_s > 1.0:
-        print(f"numba: compiled the sim kernels in {compile_s:.1f} s (cached for next time)", file=sys.stderr)
+    if compile_s > 1.5:  # a first run compiles; later ones load numba's cache in well under that
+        print(f"numba: sim kernels ready in {compile_s:.1f} s (compiled once, then cached)", file=sys.stderr)
     venue, total, wall = _run(params, seed, args.events, seconds, args.output)
     print(summary(venue, total, args.events, wall, args.output))
     return 0
@@ -115,6 +116,10 @@ def _utc(ns: int) -> str:
     return t.strftime("%Y-%m-%dT%H:%M:%S") + f".{ns % 10**9:09d}Z"
 
 
+def _n(count: int, noun: str) -> str:
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
+
+
 def summary(venue, total: int, asked: int | None, wall: float, output: str | None) -> str:
     """A short human account of a run, every figure from the venue's own counters."""
     inst = venue.instrument
@@ -132,7 +137,7 @@ def summary(venue, total: int, asked: int | None, wall: float, output: str | Non
         head,
         f"  time      {sim_s:,.3f} s of exchange time from {_utc(p.start_ns())} ({rate})",
         f"  orders    {s['adds']:,} adds, {s['cancels']:,} cancels, {s['market_orders']:,} market orders"
-        f" -> {s['executions']:,} executions, {inst.lots_to_str(s['volume_lots'])} {inst.symbol} traded",
+        f" -> {s['executions']:,} executions, {inst.lots_to_str(s['volume_lots'])} traded",
         f"  book      mean spread {s['mean_spread'] * tick:.{dec}f} ({s['mean_spread']:.2f} ticks),"
         f" mean depth {s['mean_depth_bid']:.0f} / {s['mean_depth_ask']:.0f} ticks,"
         f" {s['mean_resting_orders']:,.0f} resting orders",
@@ -149,12 +154,12 @@ def summary(venue, total: int, asked: int | None, wall: float, output: str | Non
         mid = (bid[0][0] + ask[0][0]) / 2 * tick
         lines.append(
             f"  top       bid {px(bid[0][0])} x {inst.lots_to_str(bid[1][0])}"
-            f"   ask {px(ask[0][0])} x {inst.lots_to_str(ask[1][0])}   mid {mid:.{dec}f}"
+            f"   ask {px(ask[0][0])} x {inst.lots_to_str(ask[1][0])}   mid {mid:.{dec - 1}f}"
         )
     if s["refills"] or s["purges"]:
         lines.append(
-            f"  upkeep    {s['refills']:,} refills of an emptied side,"
-            f" {s['purges']:,} cancels of orders deeper than {p.max_depth_ticks} ticks"
+            f"  upkeep    {_n(s['refills'], 'refill')} of an emptied side,"
+            f" {_n(s['purges'], 'cancel')} of orders deeper than {p.max_depth_ticks} ticks"
         )
     if output:
         size = os.path.getsize(output)

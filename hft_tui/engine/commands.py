@@ -97,6 +97,8 @@ class KillSwitch:
     def __init__(self) -> None:
         self._flag = threading.Event()
         self.reason = ""
+        #: the flag as a bound method (``kill.tripped_now()``), for loops that check it per step
+        self.tripped_now = self._flag.is_set
 
     def trip(self, reason: str = "kill switch") -> None:
         self.reason = reason

@@ -94,19 +94,12 @@ best_px = njit(**_INLINE)(book_best_px.py_func)
 
 @njit(**_INLINE)
 def apply_book(book, sym, kind, side, px, qty):
-    """``book_apply(book, sym, kind, side, px, qty)`` for a valid ``sym``."""
-    if side == BID:
-        si = 0
-        key = px
-    elif side == ASK:
-        si = 1
-        key = -px
-    else:
-        book_apply(book, sym, kind, side, px, qty)
-        return
-    if kind == LEVEL:
-        _ladder_update(book, sym, si, key, qty, False)
-    elif kind == ADD or kind == CANCEL or kind == EXECUTE:
-        _ladder_update(book, sym, si, key, qty if kind == ADD else -qty, True)
-    else:
-        book_apply(book, sym, kind, side, px, qty)
+    """``book_apply(book, sym, kind, side, px, qty)`` for a valid ``sym``: OK or ERR_CAPACITY."""
+    if (kind == LEVEL or kind == ADD or kind == CANCEL or kind == EXECUTE) and (side == BID or side == ASK):
+        si = 0 if side == BID else 1
+        key = px if si == 0 else -px
+        q = -qty if (kind == CANCEL or kind == EXECUTE) else qty
+        return _ladder_update(
+            book.meta[sym, si], book.qty[sym, si], book.okey[sym, si], book.oqty[sym, si], key, q, kind != LEVEL
+        )
+    return book_apply(book, sym, kind, side, px, qty)

@@ -9,14 +9,14 @@ count only on L2 symbols (on L3 sources the EXECUTEs are the trades).
 comparisons that decide whether the event can concern an own order at all
 (lists are sorted best first, so "is px within the own orders' prices" is two
 loads). Only then is ``own_effects`` called, a separate function that borrows
-its arrays again (``layout.view``) so that it counts no references either.
+its arrays again (``layout.jview``) so that it counts no references either.
 """
 
 from __future__ import annotations
 
 from numba import njit
 
-from hft_tui.book import book_apply
+from hft_tui.book import CAPACITY_MESSAGE, OK, BookCapacityError, book_apply
 from hft_tui.errors import HftError
 from hft_tui.events import ADD, ASK, BID, CANCEL, CLEAR, EXECUTE, LEVEL, OWN, QUOTE, TRADE
 from hft_tui.exchange import matching_l2 as l2
@@ -32,7 +32,7 @@ from hft_tui.exchange.layout import (
     S_L2,
     S_MAXID,
     S_NCONS,
-    view,
+    jview,
 )
 from hft_tui.exchange.orders import better, compact
 from hft_tui.exchange.taking import drain, forget
@@ -98,7 +98,8 @@ def apply_market(book, v, ints, floats, out, sym, kind, side, px, qty, oid, flag
     old = 0
     if concern and level:
         old = level_qty(book, sym, side, px)
-    apply_book(book, sym, kind, side, px, qty)
+    if apply_book(book, sym, kind, side, px, qty) != OK:
+        raise BookCapacityError(CAPACITY_MESSAGE)
     if concern:
         own_effects(book, ints, floats, out, sym, kind, side, px, qty, oid, flags, ts, old)
 
@@ -107,7 +108,7 @@ def apply_market(book, v, ints, floats, out, sym, kind, side, px, qty, oid, flag
 def own_effects(book, ints, floats, out, sym, kind, side, px, qty, oid, flags, ts, old):
     """What a book event (already applied) does to own orders and consumed records."""
     book = borrow_book(book)
-    v = view(ints, floats, out)
+    v = jview(ints, floats, out)
     fills = v.ctl[C_N_FILLS]
     row = 2 * sym + (0 if side == BID else 1)
     orow = 2 * sym + (1 if side == BID else 0)
@@ -144,7 +145,7 @@ def own_effects(book, ints, floats, out, sym, kind, side, px, qty, oid, flags, t
 def trade_event(book, ints, floats, out, sym, side, px, qty, flags, ts):
     """A print on an L2 symbol with own orders."""
     book = borrow_book(book)
-    v = view(ints, floats, out)
+    v = jview(ints, floats, out)
     if not l2.trade_applies(flags):
         return
     ps = l2.passive_side(best_px(book, sym, BID), best_px(book, sym, ASK), side, px)
@@ -161,9 +162,10 @@ def trade_event(book, ints, floats, out, sym, side, px, qty, flags, ts):
 @njit(cache=True, nogil=True)
 def other_event(book, ints, floats, out, sym, kind, side, px, qty):
     """CLEAR, and events without a book side (which the book ignores)."""
-    book_apply(book, sym, kind, side, px, qty)
+    if book_apply(book, sym, kind, side, px, qty) != OK:
+        raise BookCapacityError(CAPACITY_MESSAGE)
     if kind == CLEAR:
-        v = view(ints, floats, out)
+        v = jview(ints, floats, out)
         forget(v, sym)
         for si in range(2):
             row = 2 * sym + si

@@ -50,7 +50,7 @@ from hft_tui.exchange.layout import (
     O_WMARK,
     QSCALE,
     S_MAXID,
-    view,
+    jview,
 )
 from hft_tui.exchange.orders import (
     compact,
@@ -130,7 +130,7 @@ def join_queue(book, v, slot):
 def arrive_new(book, ints, floats, out, slot, ts):
     """A new order at the matcher (borrows its arrays again: see ``market.own_effects``)."""
     book = borrow_book(book)
-    v = view(ints, floats, out)
+    v = jview(ints, floats, out)
     o = v.orders[slot]
     otype = o[O_TYPE]
     sym = o[O_SYM]

@@ -35,7 +35,7 @@ from hft_tui.book import NO_PRICE
 from hft_tui.events import BID, HIDDEN, SNAPSHOT
 from hft_tui.exchange.codes import MAKER, QUEUE_PROB
 from hft_tui.exchange.hotpath import best_px, borrow_book
-from hft_tui.exchange.layout import C_QMODEL, F_QPOWER, O_AHEAD, O_LEAVES, O_PENDING, O_PX, QSCALE, view
+from hft_tui.exchange.layout import C_QMODEL, F_QPOWER, O_AHEAD, O_LEAVES, O_PENDING, O_PX, QSCALE, jview
 from hft_tui.exchange.orders import better, compact, fill
 from hft_tui.exchange.taking import effective_best
 
@@ -187,7 +187,7 @@ def cross_fill(book, ints, floats, out, sym, ts):
     """End of message: fill in full every own order the effective opposite best (what the
     book shows minus what own orders consumed) is strictly through."""
     book = borrow_book(book)
-    v = view(ints, floats, out)
+    v = jview(ints, floats, out)
     for si in range(2):
         row = 2 * sym + si
         n = v.nact[row]

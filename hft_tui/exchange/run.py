@@ -45,7 +45,7 @@ from hft_tui.exchange.layout import (
     S_L2,
     S_LAST_ASK,
     S_LAST_BID,
-    view,
+    jview,
 )
 from hft_tui.exchange.market import apply_market
 from hft_tui.exchange.matcher import arrive
@@ -94,7 +94,7 @@ def process_due(book, ints, floats, out, before, stop_own):
     arrays again so that its own inlined matcher code counts no references.
     """
     book = borrow_book(book)
-    v = view(ints, floats, out)
+    v = jview(ints, floats, out)
     ctl = v.ctl
     emitted = ctl[C_EMITTED]
     while True:
@@ -124,7 +124,7 @@ def exchange_run(book, ints, floats, out, events, start, end, stop_mask, watch_s
     """Process ``events[start:end]``; return ``(stop index, reason)``."""
     book = borrow_book(book)
     events = borrow(events)
-    v = view(ints, floats, out)
+    v = jview(ints, floats, out)
     ctl = v.ctl
     ctl[C_EMITTED] = 0
     cap = out.shape[0]
@@ -172,7 +172,7 @@ def exchange_flush(book, ints, floats, out, until):
 
     Does nothing in the middle of a message; stops early if ``out`` fills up.
     """
-    v = view(ints, floats, out)
+    v = jview(ints, floats, out)
     if v.ctl[C_IN_MSG] != 0:
         return 0
     head = v.ctl[C_AHEAD]

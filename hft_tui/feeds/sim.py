@@ -131,7 +131,9 @@ class SimVenue:
     on how it is split into calls.
     """
 
-    def __init__(self, params: SimParams | None = None, seed: int | None = None) -> None:
+    def __init__(
+        self, params: SimParams | None = None, seed: int | None = None, *, pool_capacity: int | None = None
+    ) -> None:
         # numba loads here, not at import: `hft-tui --help` stays fast
         from hft_tui.feeds import sim_book as bk
         from hft_tui.feeds import sim_kernel as kn
@@ -187,7 +189,8 @@ class SimVenue:
         self._pool = np.zeros((0, bk.POOL_COLS), dtype=np.int64)
         self._live = np.zeros(0, dtype=np.int64)
         st[bk.ST_FREE] = -1
-        self._grow(max(1024, int(1.5 * len(self._seed_px))))
+        # The pool doubles whenever it fills; growth never changes the output.
+        self._grow(pool_capacity or max(1024, int(1.5 * len(self._seed_px))))
 
     # --- generation ------------------------------------------------------------------
     @property
@@ -283,6 +286,11 @@ class SimVenue:
         return px[:n], qty[:n], cnt[:n]
 
     # --- state ---------------------------------------------------------------------------
+    @property
+    def initial_orders(self) -> int:
+        """Orders of the initial book: the stream's first ADD messages, at the start time."""
+        return len(self._seed_px)
+
     @property
     def clock_ns(self) -> int:
         return int(self._st[self._bk.ST_CLOCK])

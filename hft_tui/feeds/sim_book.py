@@ -28,7 +28,6 @@ runtime.
 
 from __future__ import annotations
 
-import numpy as np
 from numba import njit
 
 from hft_tui.events import EOM, EXECUTE

@@ -73,6 +73,7 @@ from hft_tui.feeds.sim_random import (
 _NS = 1e9
 _NO_LIMIT = np.int64(1 << 62)  # a market order's price limit
 
+
 @njit(cache=True, nogil=True, _nrt=False)
 def _latency(st, fp, rng, tab):
     lat = st[ST_LAT_NS]
@@ -149,7 +150,9 @@ def _housekeeping(st, fp, rng, tab, pool, live, lv, al_p, al_i, seed_px, seed_si
 
 
 @njit(cache=True, nogil=True, _nrt=False)
-def generate(st, fp, rng, tab, pool, live, lv, al_p, al_i, seed_px, seed_side, out, i, n_max, n_target, t_stop):
+def generate(
+    st, fp, rng, tab, pool, live, lv, al_p, al_i, seed_px, seed_side, out, i, n_max, n_target, t_stop
+):
     """Write whole messages to out[i:], stopping once out[:n_target] is reached,
     once the clock has reached t_stop (ns), or when the next message might not
     fit before n_max. Returns the new end.
@@ -164,13 +167,22 @@ def generate(st, fp, rng, tab, pool, live, lv, al_p, al_i, seed_px, seed_side, o
     lsum = fp[FP_LSUM]
     mu = fp[FP_MU]
     theta = fp[FP_THETA]
+    dmax = st[ST_DMAX]
+    n_seed = seed_px.shape[0]
     start = i
     msgs = 0
+    # time-weighted sums in registers, stored once at the end
+    tw_ns = tw_spread = tw_bid = tw_ask = tw_live = 0.0
     while i < n_target and i < n_max and st[ST_CLOCK] < t_stop:
         if st[ST_FREE] < 0:
             st[ST_STATUS] = NEED_POOL
             break
-        if _housekeeping(st, fp, rng, tab, pool, live, lv, al_p, al_i, seed_px, seed_side, out, i):
+        # the cheap test first: upkeep is rare and its call is not
+        upkeep = (
+            st[ST_SEED_POS] < n_seed or st[ST_NORD] == 0 or st[ST_NORD + 1] == 0
+            or st[ST_BEST + 1] - st[ST_WORST] > dmax or st[ST_WORST + 1] - st[ST_BEST] > dmax
+        )
+        if upkeep and _housekeeping(st, fp, rng, tab, pool, live, lv, al_p, al_i, seed_px, seed_side, out, i):
             i += 1
             msgs += 1
             continue
@@ -188,11 +200,11 @@ def generate(st, fp, rng, tab, pool, live, lv, al_p, al_i, seed_px, seed_side, o
                 break
         # statistics over [clock, clock + dt): the book as it stood
         fdt = float(dt)
-        fp[FP_TW_NS] += fdt
-        fp[FP_TW_SPREAD] += fdt * (st[ST_BEST + 1] - st[ST_BEST])
-        fp[FP_TW_DEPTH] += fdt * (st[ST_BEST] - st[ST_WORST])
-        fp[FP_TW_DEPTH + 1] += fdt * (st[ST_WORST + 1] - st[ST_BEST + 1])
-        fp[FP_TW_NLIVE] += fdt * nlive
+        tw_ns += fdt
+        tw_spread += fdt * (st[ST_BEST + 1] - st[ST_BEST])
+        tw_bid += fdt * (st[ST_BEST] - st[ST_WORST])
+        tw_ask += fdt * (st[ST_WORST + 1] - st[ST_BEST + 1])
+        tw_live += fdt * nlive
         ts = st[ST_CLOCK] + dt
         st[ST_CLOCK] = ts
         msgs += 1
@@ -220,6 +232,11 @@ def generate(st, fp, rng, tab, pool, live, lv, al_p, al_i, seed_px, seed_side, o
             i += 1
     st[ST_N_EVENTS] += i - start
     st[ST_N_MSGS] += msgs
+    fp[FP_TW_NS] += tw_ns
+    fp[FP_TW_SPREAD] += tw_spread
+    fp[FP_TW_DEPTH] += tw_bid
+    fp[FP_TW_DEPTH + 1] += tw_ask
+    fp[FP_TW_NLIVE] += tw_live
     return i
 
 

@@ -71,6 +71,9 @@ class Context(Protocol):
 
     def position(self, sym: int = 0) -> int: ...
 
+    def traded(self, sym: int = 0) -> tuple[int, int]:
+        """Market volume traded since the start, in lots: (buyer-initiated, seller-initiated)."""
+
     def open_orders(self, sym: int | None = None) -> list[OpenOrder]: ...
 
     def buy(self, qty: int, px: int | None = None, sym: int = 0, kind: str = LIMIT) -> int | None: ...
@@ -81,7 +84,9 @@ class Context(Protocol):
 
     def cancel_all(self, sym: int | None = None) -> int: ...
 
-    def replace(self, order_id: int, px: int | None = None, qty: int | None = None) -> bool: ...
+    def replace(self, order_id: int, px: int | None = None, qty: int | None = None) -> bool:
+        """Move a resting order to ``px`` and/or ``qty`` lots still open (None keeps it).
+        A new price loses queue priority, a smaller size keeps it. False if refused."""
 
     def log(self, text: str) -> None: ...
 
@@ -94,6 +99,9 @@ class Strategy:
     wake_ticks: ClassVar[int] = 1
     #: wake every this many milliseconds of event time (0: no timer)
     timer_ms: ClassVar[float] = 0.0
+    #: symbols whose top of book wakes the strategy; None: the ``sym`` parameter if the
+    #: strategy has one, else every symbol
+    symbols: ClassVar[tuple[int, ...] | None] = None
     #: parameters and their defaults; the engine fills ``self.params`` from config and --param
     defaults: ClassVar[dict[str, Any]] = {}
 
@@ -110,6 +118,12 @@ class Strategy:
 
     def on_fill(self, ctx: Context, fill: Fill) -> None:
         pass
+
+    def on_order_closed(self, ctx: Context, order_id: int, reason: str) -> None:
+        """One of your orders ended without a full fill and without your asking:
+        rejected by the exchange, an IOC/FOK remainder, or cancelled by the kill
+        switch, the risk manager or self-trade prevention. (Your own ``ctx.cancel``
+        does not call it.)"""
 
     def on_stop(self, ctx: Context) -> None:
         pass

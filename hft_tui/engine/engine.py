@@ -1,0 +1,392 @@
+"""The engine loop: source -> exchange (book + own orders) -> strategies -> risk -> exchange.
+
+One thread runs it (``run`` inline for a backtest, ``start`` for a viewer). A
+batch from the source goes to the exchange's jitted runner, which applies the
+market events to the book, matches own orders and returns early at a message
+boundary when something needs Python: an own-order event, a watched best price
+that moved, or an event-time deadline (a strategy timer, the next equity
+sample, a delayed exchange response, the replay pacing). Between runner calls
+the engine
+
+- checks the kill switch (a flag: no queue needed) and drains the command queue,
+  the kill first;
+- delivers own-order events whose response time has come (desk -> risk ledger,
+  portfolio, ``on_fill``);
+- samples equity and mids on a fixed event-time grid;
+- wakes the strategies whose conditions hold, in their order, each hook under
+  the watchdog's time budget;
+- publishes a snapshot at most every ``snapshot_ms`` of wall time if a viewer
+  asked for them.
+
+Everything that decides fills and results depends on the events only: where a
+batch or a pacing stop falls changes nothing, because wake conditions are
+evaluated at every message boundary where one can hold (the runner stops
+there) and extra stops are no-ops.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from hft_tui.engine import exchange_link
+from hft_tui.engine.clock import NO_DEADLINE, Pacer
+from hft_tui.engine.commands import Command, Kill, KillSwitch
+from hft_tui.engine.context import EngineContext
+from hft_tui.engine.control import Controller
+from hft_tui.engine.orders import OrderDesk
+from hft_tui.engine.publish import Publisher
+from hft_tui.engine.sampler import Sampler
+from hft_tui.engine.settings import EngineSettings, engine_settings
+from hft_tui.engine.slots import NO_TIMER, Slot
+from hft_tui.engine.snapshot import HALTED, LogLine, Snapshot
+from hft_tui.engine.tape import Tape
+from hft_tui.engine.warmup import ensure_warm
+from hft_tui.engine.watchdog import KILL, Watchdog
+from hft_tui.exchange.codes import STOP_BBO, STOP_DEADLINE
+from hft_tui.portfolio import Portfolio
+from hft_tui.risk import RiskManager
+from hft_tui.source import Source
+from hft_tui.strategies.loader import StrategySpec
+
+NO_PX = exchange_link.NO_PX
+band = exchange_link.band
+
+
+class Engine:
+    def __init__(
+        self,
+        source: Source,
+        specs: Sequence[StrategySpec],
+        cfg: Mapping[str, Any],
+        *,
+        mode: str = "BACKTEST",
+        speed: float | None = None,
+        kill: KillSwitch | None = None,
+        settings: EngineSettings | None = None,
+    ) -> None:
+        self.source = source
+        self.mode = mode
+        self.cfg = cfg
+        self.settings = settings or engine_settings(cfg)
+        self.instruments = list(source.instruments)
+        self.n_syms = len(self.instruments)
+        names = [s.name for s in specs]
+        self.kill = kill or KillSwitch()
+        self.watchdog = Watchdog(self.kill, self.settings.hook_budget_ms / 1000.0)
+        self.risk = RiskManager(cfg, self.instruments, names, self.kill)
+        self.portfolio = Portfolio(self.instruments, names)
+        self.xl = exchange_link.ExchangeLink(cfg, self.instruments)
+        self.tape = Tape(self.n_syms)
+        self.desk = OrderDesk(self)
+        self.slots = [Slot(i, spec, spec.build(), self.n_syms) for i, spec in enumerate(specs)]
+        self.positions = [[0] * self.n_syms for _ in self.slots]
+        for slot in self.slots:
+            slot.ctx = EngineContext(self, slot)
+            slot.read_wake_settings()
+        self.commands: queue.SimpleQueue[Command] = queue.SimpleQueue()
+        self.wakeup = threading.Event()
+        self.pacer = Pacer(speed, self.wakeup)
+        self.control = Controller(self)
+        self.publisher = Publisher(self)
+        self.logs: deque[LogLine] = deque(maxlen=self.settings.log_lines)
+        self._log_seq = 0
+        self.verbose = False  # order/fill log lines: only when a viewer looks
+        self.now = 0
+        self.events_total = 0
+        self.stops = 0
+        self.state = "starting"
+        self.error = ""
+        # own-order events on their way to the strategy (response latency);
+        # _due: when the first one that calls a hook arrives (acks and replaces
+        # need no stop of their own: they are applied at the next stop)
+        self.inbox: deque[tuple] = deque()
+        self._due = NO_DEADLINE
+        self._timer_min = NO_TIMER
+        # the batch being processed, the runner's position in it, the tape's
+        self._events: Any = None
+        self._pos = 0
+        self._tape_pos = 0
+        self.sampler = Sampler(self)
+        self.on_batch: Callable[[Engine], None] | None = None
+        self.latest: Snapshot | None = None
+        self._thread: threading.Thread | None = None
+        self._started = False
+        self.last_kill_us: float | None = None
+        self.slots_changed()
+
+    # --- viewer side (any thread) -------------------------------------------------------
+    def command(self, cmd: Command) -> None:
+        """Queue a command; a Kill also trips the shared flag at once."""
+        if isinstance(cmd, Kill):
+            self.control.kill_t0 = time.perf_counter()
+            self.kill.trip(cmd.reason)
+        self.commands.put(cmd)
+        self.wakeup.set()
+
+    def want_snapshots(self, on: bool = True) -> None:
+        self.publisher.enabled = on
+        self.verbose = on
+
+    def start(self) -> threading.Thread:
+        """Run in a background thread (the TUI uses a Textual thread worker instead)."""
+        self._thread = threading.Thread(target=self.run, kwargs={"reraise": False}, name="hft-engine", daemon=True)
+        self._thread.start()
+        return self._thread
+
+    def join(self, timeout: float | None = None) -> None:
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    # --- the loop ------------------------------------------------------------------------
+    def run(self, reraise: bool = True) -> None:
+        ensure_warm()
+        self.watchdog.start()
+        self.source.start()
+        self.state = "running"
+        try:
+            while not self.control.stopping:
+                self.control.between()
+                self.control.reread = False
+                if self.control.stopping:
+                    break
+                if self.control.paused and not self.control.step_pending:
+                    self.control.wait_paused()
+                    continue
+                batch = self.source.read(self.settings.batch_events, 0.05)
+                if batch is None:
+                    break
+                if len(batch):
+                    self._batch(batch)
+                elif self.source.realtime and self._started:
+                    self._idle()
+                if self.on_batch is not None:
+                    self.on_batch(self)
+                self.publisher.maybe_publish()
+            self._finish()
+        except Exception as exc:
+            self.state = "error"
+            self.error = f"{type(exc).__name__}: {exc}"
+            self.log("engine", "", f"engine stopped: {self.error}", "error")
+            if reraise:
+                raise
+        finally:
+            self.watchdog.stop()
+            self.source.stop()
+            self.publisher.publish()
+
+    def _batch(self, events: Any) -> None:
+        xl = self.xl
+        control = self.control
+        killed = self.kill.tripped_now  # bound method of the flag: cheap to call per stop
+        commands_empty = self.commands.empty
+        pacer = self.pacer
+        publisher = self.publisher
+        if events.flags.writeable:
+            # One array type for every jitted kernel (tick files are read-only maps):
+            # numba compiles each kernel once instead of twice.
+            events = events.view()
+            events.flags.writeable = False
+        n = len(events)
+        i = 0
+        self._events = events
+        self._tape_pos = 0
+        if not self._started:
+            self._start_strategies(xl.first_feed_time(events))
+        while i < n:
+            if killed() or not commands_empty():
+                control.between()
+            if control.stopping or control.reread:
+                control.reread = False  # a seek back: the source starts over
+                break
+            if xl.ff_until is not None:  # after a seek: the book only, up to the target
+                j = xl.fast_forward(events, i, n)
+                self.events_total += j - i
+                i = self._pos = self._tape_pos = j
+                continue
+            end = n
+            fixed = min(self.sampler.next, self._due, self._timer_min)
+            deadline = fixed
+            if control.paused:
+                if not control.step_pending:
+                    control.wait_paused()
+                    continue
+                end, step_deadline = control.step_window(events, i, n, self.now)
+                deadline = min(deadline, step_deadline)
+            if pacer.speed is not None:
+                deadline = min(deadline, pacer.horizon(self.now))
+            j = xl.run(events, i, end, deadline)
+            if control.paused:
+                control.stepped(events, i, j)
+            self.events_total += j - i
+            self._pos = i = j
+            self.stops += 1
+            now = xl.feed_now
+            paced = False
+            if xl.reason == STOP_DEADLINE:
+                at = xl.stop_deadline
+                if at < deadline or deadline == fixed:
+                    # a timer, a sample, a response's arrival: the clock reaches it
+                    now = max(now, at)
+                else:
+                    paced = True  # only the pacing (or a step) stopped it
+            if now > self.now:
+                self.now = now
+            self._after_stop()
+            if paced and i < n:
+                pacer.wait(deadline)
+            if publisher.enabled:
+                publisher.maybe_publish()
+        self.tape.update(events, self._tape_pos, i)
+        self._events = None
+
+    def _idle(self) -> None:
+        """A live feed with nothing new: time still passes (wall clock, as the feed's
+        receive times): in-flight orders reach the matcher, timers and samples fire."""
+        self.now = max(self.now, time.time_ns())
+        self.xl.flush(self.now)
+        self._after_stop()
+
+    def sync_tape(self) -> None:
+        """Bring the trade counters up to the current event (they lag behind by design)."""
+        if self._events is not None and self._pos > self._tape_pos:
+            self.tape.update(self._events, self._tape_pos, self._pos)
+            self._tape_pos = self._pos
+
+    def slots_changed(self) -> None:
+        """A strategy was halted, enabled, re-parametrised: recompute what the runner watches."""
+        self.update_timers()
+        self._watchers = [
+            [s for s in self.slots if s.live and s.wake_ticks and sym in s.symbols] for sym in range(self.n_syms)
+        ]
+        self._refresh_watch()
+
+    def update_timers(self) -> None:
+        self._timer_min = min([s.next_timer for s in self.slots if s.live], default=NO_TIMER)
+
+    def _after_stop(self) -> None:
+        now = self.now
+        own = self.xl.take_own()
+        if own:
+            self.inbox.extend(own)
+            if self._due == NO_DEADLINE:
+                self._due = self.desk.first_due(self.inbox)
+        inbox = self.inbox
+        if inbox and inbox[0][1] <= now:
+            due = []
+            while inbox and inbox[0][1] <= now:
+                due.append(inbox.popleft())
+            self.desk.on_events(due)
+            self._due = self.desk.first_due(inbox) if inbox else NO_DEADLINE
+        if now >= self.sampler.next:
+            self.sampler.due(now)
+        if self.kill.tripped:
+            return  # the loop acts on it before anything else
+        woke = False
+        tops = self.xl.tops()
+        for slot in self.slots:
+            if slot.live and self._wake_due(slot, now, tops):
+                self._wake(slot, now, tops)
+                woke = True
+        if woke or self.xl.reason == STOP_BBO:
+            # the runner moved its references at a best-price stop: put the bands back
+            self._refresh_watch()
+
+    # --- wake-ups ---------------------------------------------------------------------------
+    def _wake_due(self, slot: Slot, now: int, tops: list[tuple[int, int]]) -> bool:
+        if slot.wake_now or slot.next_timer <= now:
+            return True
+        wt = slot.wake_ticks
+        if wt:
+            for sym in slot.symbols:
+                b, a = tops[sym]
+                r = slot.ref_bid[sym]
+                if b != r and (b == NO_PX or r == NO_PX or abs(b - r) >= wt):
+                    return True
+                r = slot.ref_ask[sym]
+                if a != r and (a == NO_PX or r == NO_PX or abs(a - r) >= wt):
+                    return True
+        return False
+
+    def _wake(self, slot: Slot, now: int, tops: list[tuple[int, int]]) -> None:
+        slot.wake_now = False
+        for sym in slot.symbols:
+            slot.ref_bid[sym], slot.ref_ask[sym] = tops[sym]
+        if slot.timer_ns:
+            if slot.next_timer <= now:
+                slot.next_timer += ((now - slot.next_timer) // slot.timer_ns + 1) * slot.timer_ns
+            self.update_timers()
+        slot.wakes += 1
+        self.call_hook(slot, slot.strategy.on_wake, slot.ctx)
+
+    def _refresh_watch(self) -> None:
+        """Tell the runner which best-price moves matter: per symbol and side, a band
+        inside every watching strategy's (ref - wake_ticks, ref + wake_ticks)."""
+        bands: list[tuple[int, int, int, int] | None] = []
+        for sym, slots in enumerate(self._watchers):
+            if not slots:
+                bands.append(None)
+            elif len(slots) == 1:
+                s = slots[0]
+                wt = s.wake_ticks
+                bands.append((s.ref_bid[sym], wt, s.ref_ask[sym], wt))
+            else:
+                bands.append(
+                    (*band([(s.ref_bid[sym], s.wake_ticks) for s in slots]),
+                     *band([(s.ref_ask[sym], s.wake_ticks) for s in slots]))
+                )  # fmt: skip
+        self.xl.watch(bands)
+
+    def call_hook(self, slot: Slot, fn: Callable[..., Any], *args: Any) -> None:
+        """Run a strategy hook under the time budget; a failure stops that strategy only."""
+        try:
+            why = self.watchdog.call(fn, *args)
+        except Exception as exc:
+            self.control.fail(slot, f"{type(exc).__name__} in {fn.__name__}: {exc}")
+            return
+        if why == KILL:
+            self.log("strategy", slot.name, f"{fn.__name__} interrupted by the kill switch", "warning")
+        elif why:
+            budget = self.settings.hook_budget_ms
+            self.control.fail(slot, f"{fn.__name__} ran over its {budget:g} ms budget")
+
+    def _start_strategies(self, now: int) -> None:
+        self._started = True
+        self.now = max(self.now, now)
+        self.sampler.start(now)
+        for slot in self.slots:
+            slot.started = True
+            for sym in range(self.n_syms):  # empty sides: the first price is a move
+                slot.ref_bid[sym] = self.xl.top_px(sym, 1)
+                slot.ref_ask[sym] = self.xl.top_px(sym, -1)
+            if slot.timer_ns:
+                slot.next_timer = now + slot.timer_ns
+            self.call_hook(slot, slot.strategy.on_start, slot.ctx)
+        self.slots_changed()
+
+    def _finish(self) -> None:
+        if self.state == "running":
+            self.state = "ended"
+        if self.inbox:  # responses still on their way when the data ended
+            self.now = max(self.now, self.inbox[-1][1])
+            self.desk.on_events(list(self.inbox))
+            self.inbox.clear()
+        for slot in self.slots:
+            if slot.started and slot.state != HALTED:
+                self.call_hook(slot, slot.strategy.on_stop, slot.ctx)
+        if self._started:
+            self.sampler.sample(self.now, final=True)
+
+    # --- equity samples -----------------------------------------------------------------------
+    # --- reads for ctx, desk and viewers --------------------------------------------------------
+    def traded(self, sym: int) -> tuple[int, int]:
+        self.sync_tape()
+        return self.tape.traded(sym)
+
+    def log(self, category: str, strategy: str, text: str, level: str = "info") -> None:
+        self._log_seq += 1
+        self.logs.append(LogLine(self._log_seq, self.now, category, strategy, text, level))

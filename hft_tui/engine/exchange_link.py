@@ -1,0 +1,302 @@
+"""The engine's one connection to the simulated exchange (``hft_tui.exchange``) and its book.
+
+It calls the exchange's jitted entry points directly with the state arrays
+(the ``SimExchange`` wrapper adds checks that cost microseconds per call), reads
+the best prices straight from the book's arrays, and turns the engine's
+wake-up wishes into the runner's best-price watch.
+
+Best-price watch: the runner stops when a watched symbol's best bid or ask is
+``wake_ticks`` or more from its reference (or a side appears or empties). Each
+strategy wants a stop when a price leaves (ref - w, ref + w) around the price
+at its last wake-up; the link sets, per symbol and side, a reference and a
+common ``wake_ticks`` whose band lies inside every strategy's band. The runner
+may then stop more often than needed (the engine finds nothing to do), never
+less.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+from numba import njit
+
+from hft_tui.book import NO_PRICE, book_depth
+from hft_tui.book import new_state as new_book_state
+from hft_tui.book_ladder import M_BASE, M_BEST
+from hft_tui.events import EOM, ORDER_NEW
+from hft_tui.exchange import codes as c
+from hft_tui.exchange import SimExchange, from_config
+from hft_tui.exchange.intents import cancel as x_cancel
+from hft_tui.exchange.intents import replace as x_replace
+from hft_tui.exchange.intents import submit as x_submit
+from hft_tui.exchange.layout import C_FEED_NOW, C_NOUT, O_AHEAD, O_ID, QSCALE, S_LAST_ASK, S_LAST_BID, view
+from hft_tui.engine.runner import drive
+from hft_tui.exchange.run import exchange_flush, exchange_run
+from hft_tui.instrument import Instrument
+
+NO_PX = int(NO_PRICE)
+BOOK_WINDOW = 1 << 14
+BOOK_CAPACITY = 1 << 14
+_ALWAYS = c.STOP_OWN | c.STOP_DEADLINE
+_RUNNERS: dict[bool, Any] = {}  # events writeable? -> compiled runner
+
+
+@njit(cache=True, nogil=True)
+def after_messages(events, start, end, k):
+    """Index after the k-th message end at or after ``start`` (``end`` if fewer)."""
+    for i in range(start, end):
+        if events[i].flags & EOM:
+            k -= 1
+            if k <= 0:
+                return i + 1
+    return end
+
+
+@njit(cache=True, nogil=True)
+def count_messages(events, start, end):
+    n = 0
+    for i in range(start, end):
+        if events[i].flags & EOM:
+            n += 1
+    return n
+
+
+@njit(cache=True, nogil=True)
+def first_at_or_after(events, start, end, ts):
+    """Index of the first message start in [start, end) with exch_ts >= ts (``end`` if none)."""
+    at_start = True
+    for i in range(start, end):
+        e = events[i]
+        if at_start and e.exch_ts >= ts:
+            return i
+        at_start = (e.flags & EOM) != 0
+    return end
+
+
+class ExchangeLink:
+    def __init__(self, cfg: Mapping[str, Any], instruments: Sequence[Instrument]) -> None:
+        self.config = from_config(cfg)
+        self.instruments = list(instruments)
+        self.n = len(self.instruments)
+        self.reason = c.STOP_END
+        self.stop_deadline = 0
+        self._res = np.zeros(2, np.int64)
+        self.mask = _ALWAYS
+        self.watch_sym = -1
+        self.wake_ticks = 1
+        self.ff_until: int | None = None
+        self.stops = [0] * 16  # runner returns by reason (codes.STOP_*)
+        self._px = np.empty(0, np.int64)
+        self._qty = np.empty(0, np.int64)
+        self._mult = [ins.tick_value * ins.lot_value for ins in self.instruments]
+        self._maker_bps = self.config.maker_fee_bps
+        self._taker_bps = self.config.taker_fee_bps
+        self.reset()
+
+    def reset(self) -> None:
+        """A fresh exchange and book (a seek back in a replay)."""
+        # SimExchange sets the state up from the config; the link keeps only the arrays.
+        x = SimExchange(self.instruments, self.config, new_book_state(self.n, BOOK_WINDOW, BOOK_CAPACITY))
+        self.ints, self.floats, self.out = x.state
+        self.book = x.book
+        v = view(self.ints, self.floats, self.out)
+        self._symv = v.symv
+        self._orders = v.orders
+        self._idring = v.idring
+        self._meta = self.book.meta
+        self._bqty = self.book.qty
+
+    # --- time moves ----------------------------------------------------------------------------
+    def run(self, events: np.ndarray, start: int, end: int, deadline: int) -> int:
+        """Process events[start:end] until a stop (``runner.drive``); ``reason`` and
+        ``stop_deadline`` tell why and which deadline was in force."""
+        run = _RUNNERS.get(events.flags.writeable) or self._runner(events)
+        res = self._res
+        i = run(
+            self.book, self.ints, self.floats, self.out, events, start, end,
+            self.mask, self.watch_sym, self.wake_ticks, deadline, res,
+        )
+        self.reason = reason = res.item(0)
+        self.stop_deadline = res.item(1)
+        self.stops[reason] += 1
+        return i
+
+    def _runner(self, events: np.ndarray) -> Any:
+        """The compiled ``drive`` for this kind of event array, called without numba's
+        type dispatch: that dispatch costs microseconds per call (the book state is a
+        tuple of arrays) and the engine calls the runner at every stop."""
+        args = (self.book, self.ints, self.floats, self.out, events, 0, 0, 0, -1, 1, 0, self._res)
+        drive(*args)  # compiles or loads from the cache; processes nothing
+        try:
+            types = tuple(drive.typeof_pyval(a) for a in args)
+            run = drive.overloads[types].entry_point
+        except (KeyError, AttributeError):  # another numba: dispatch as usual
+            run = drive
+        _RUNNERS[events.flags.writeable] = run
+        return run
+
+    def flush(self, until: int) -> None:
+        """Let the actions in flight reach the matcher up to ``until`` with no market
+        event in between (a quiet live feed)."""
+        self.reason = c.STOP_END
+        exchange_flush(self.book, self.ints, self.floats, self.out, until)
+
+    def fast_forward_to(self, ts: int) -> None:
+        self.ff_until = ts
+
+    def fast_forward(self, events: np.ndarray, start: int, end: int) -> int:
+        """Apply the market events before ``ff_until`` with nothing watching (after a seek);
+        return where normal play resumes."""
+        cut = first_at_or_after(events, start, end, self.ff_until)
+        i = start
+        while i < cut:
+            i, _ = exchange_run(self.book, self.ints, self.floats, self.out, events, i, cut, 0, -1, 1, 1 << 62)
+            self.ints[C_NOUT] = 0
+        if cut < end:
+            self.ff_until = None
+        return cut
+
+    @property
+    def stopped_on_deadline(self) -> bool:
+        return self.reason == c.STOP_DEADLINE
+
+    @property
+    def feed_now(self) -> int:
+        return self.ints.item(C_FEED_NOW)
+
+    def first_feed_time(self, events: np.ndarray) -> int:
+        e = events[0]
+        if self.config.use_local_ts and int(e["local_ts"]) > 0:
+            return int(e["local_ts"])
+        return int(e["exch_ts"]) + self.config.feed_latency_ns
+
+    @property
+    def feed_latency_ns(self) -> int:
+        return self.config.feed_latency_ns
+
+    def take_own(self) -> list[tuple]:
+        """Own-order events written since the last call (ORDER_NEW left out), as tuples."""
+        n = self.ints.item(C_NOUT)
+        if not n:
+            return []
+        rows = self.out[:n].tolist()
+        self.ints[C_NOUT] = 0
+        return [r for r in rows if r[5] != ORDER_NEW]
+
+    after_messages = staticmethod(after_messages)
+    count_messages = staticmethod(count_messages)
+
+    # --- order entry ---------------------------------------------------------------------------
+    def new_order(self, sym: int, side: int, px: int, qty: int, kind: str, now: int, tag: int) -> int:
+        """The new order's id, or minus a ``codes.REJ_*`` reason when it could not be sent."""
+        return int(x_submit(self.ints, self.floats, self.out, now, sym, side, c.TYPE_CODES[kind], px, qty))
+
+    def cancel(self, order_id: int, now: int) -> bool:
+        return x_cancel(self.ints, self.floats, self.out, now, order_id) > 0
+
+    def replace(self, order_id: int, px: int, total_qty: int, now: int) -> bool:
+        return x_replace(self.ints, self.floats, self.out, now, order_id, px, total_qty) > 0
+
+    # --- reading the book ----------------------------------------------------------------------
+    def top_px(self, sym: int, side: int) -> int:
+        """Best price of a side in ticks, NO_PX when empty."""
+        si = 0 if side > 0 else 1
+        best = self._meta.item(sym, si, M_BEST)
+        if best < 0:
+            return NO_PX
+        key = self._meta.item(sym, si, M_BASE) + best
+        return key if si == 0 else -key
+
+    def best(self, sym: int, side: int) -> int | None:
+        """Best price of a side in ticks, None when empty."""
+        px = self.top_px(sym, side)
+        return None if px == NO_PX else px
+
+    def top(self, sym: int, side: int) -> tuple[int, int] | None:
+        si = 0 if side > 0 else 1
+        best = self._meta.item(sym, si, M_BEST)
+        if best < 0:
+            return None
+        key = self._meta.item(sym, si, M_BASE) + best
+        return (key if si == 0 else -key), self._bqty.item(sym, si, best)
+
+    def depth(self, sym: int, side: int, n: int) -> tuple[np.ndarray, np.ndarray]:
+        if len(self._px) < n:
+            self._px = np.empty(n, np.int64)
+            self._qty = np.empty(n, np.int64)
+        k = book_depth(self.book, sym, 1 if side > 0 else -1, n, self._px, self._qty)
+        return self._px[:k].copy(), self._qty[:k].copy()
+
+    def queue_ahead(self, order_id: int) -> int:
+        """Lots ahead of an own resting order at its level (-1 if unknown)."""
+        slot = int(self._idring[order_id & (len(self._idring) - 1)])
+        if slot < 0 or self._orders.item(slot, O_ID) != order_id:
+            return -1
+        return self._orders.item(slot, O_AHEAD) // QSCALE
+
+    # --- fills -------------------------------------------------------------------------------------
+    def fee(self, sym: int, px: int, qty: int, liquidity: int) -> float:
+        """As ``exchange.fees.fill_fee`` computes it (same operations, same double)."""
+        bps = self._maker_bps if liquidity == c.MAKER else self._taker_bps
+        return float(px) * float(qty) * self._mult[sym] * bps * 1e-4
+
+    @staticmethod
+    def is_maker(liquidity: int) -> bool:
+        return liquidity == c.MAKER
+
+    @staticmethod
+    def reason_text(kind: int, aux: int) -> str:
+        from hft_tui.events import ORDER_CANCELED
+
+        names = c.CANCEL_NAMES if kind == ORDER_CANCELED else c.REJECT_NAMES
+        return names.get(aux, "rejected" if kind != ORDER_CANCELED else "cancelled")
+
+    # --- best-price watch -------------------------------------------------------------------------
+    def watch(self, bands: Sequence[tuple[int, int, int, int] | None]) -> None:
+        """Per symbol, None (nobody watches it) or (bid ref, bid half width, ask ref,
+        ask half width): the runner must stop once a best price leaves its band."""
+        watched = [sym for sym, b in enumerate(bands) if b is not None]
+        if not watched:
+            self.mask = _ALWAYS
+            return
+        self.mask = _ALWAYS | c.STOP_BBO
+        self.watch_sym = watched[0] if len(watched) == 1 else -1
+        ticks = 1 << 40
+        symv = self._symv
+        for sym, b in enumerate(bands):
+            if b is None:
+                # unwatched (only with several symbols): stops there are harmless
+                bid, ask = self.top_px(sym, 1), self.top_px(sym, -1)
+            else:
+                bid, hb, ask, ha = b
+                ticks = min(ticks, hb, ha)
+            symv[sym, S_LAST_BID] = bid
+            symv[sym, S_LAST_ASK] = ask
+        # one width for every symbol and side: the narrowest (extra stops cost time only)
+        self.wake_ticks = max(1, ticks)
+
+    def tops(self) -> list[tuple[int, int]]:
+        """(best bid, best ask) per symbol, NO_PX for an empty side."""
+        meta = self._meta
+        out = []
+        for sym in range(self.n):
+            b = meta.item(sym, 0, M_BEST)
+            a = meta.item(sym, 1, M_BEST)
+            out.append(
+                (NO_PX if b < 0 else meta.item(sym, 0, M_BASE) + b, NO_PX if a < 0 else -(meta.item(sym, 1, M_BASE) + a))
+            )
+        return out
+
+
+def band(wants: list[tuple[int, int]]) -> tuple[int, int]:
+    """(reference, half width) of a band inside every (ref - w, ref + w); NO_PX if any ref is NO_PX."""
+    if len(wants) == 1:
+        ref, w = wants[0]
+        return (NO_PX, 1 << 40) if ref == NO_PX else (ref, w)
+    if any(ref == NO_PX for ref, _ in wants):
+        return NO_PX, 1 << 40
+    lo = max(ref - w for ref, w in wants)
+    hi = min(ref + w for ref, w in wants)
+    return (lo + hi) // 2, max(1, (hi - lo) // 2)

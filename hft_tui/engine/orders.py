@@ -1,0 +1,214 @@
+"""The order desk: strategy intents through risk to the exchange, exchange events back.
+
+Every new order, replace and cancel of a strategy passes ``RiskManager`` before
+it reaches the simulated exchange; nothing else talks to the exchange. Own-order
+events coming back (ack, fill, cancel, reject, replace) update the desk's table
+of open orders, the risk ledger, the portfolio and the strategy, in the order
+the exchange emitted them.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from hft_tui.engine.clock import NO_DEADLINE
+from hft_tui.engine.slots import OwnOrder, Slot
+from hft_tui.events import (
+    ORDER_ACK,
+    ORDER_CANCELED,
+    ORDER_DONE,
+    ORDER_FILL,
+    ORDER_REJECTED,
+    ORDER_REPLACED,
+)
+from hft_tui.exchange.codes import REJ_CANCEL_TOO_LATE, REJ_CANCEL_UNKNOWN
+from hft_tui.strategies.base import MARKET, ORDER_KINDS, Fill
+
+if TYPE_CHECKING:
+    from hft_tui.engine.engine import Engine
+
+STATE_AFTER = {ORDER_ACK: "accepted", ORDER_REPLACED: "accepted"}
+CANCEL_REFUSED = (REJ_CANCEL_TOO_LATE, REJ_CANCEL_UNKNOWN)
+
+
+class OrderDesk:
+    def __init__(self, engine: Engine) -> None:
+        self.e = engine
+        self.orders: dict[int, OwnOrder] = {}
+        self.n_fills = 0
+        self.sent = 0
+        self.cancels = 0
+        self.replaces = 0
+
+    # --- intents -------------------------------------------------------------------------
+    def _check_args(self, qty: object, px: object, sym: object, kind: object) -> None:
+        # A strategy bug, reported as the strategy's error (it is stopped).
+        if type(qty) is not int or qty <= 0:
+            raise ValueError(f"order size must be a positive int of lots, got {qty!r}")
+        if kind not in ORDER_KINDS:
+            raise ValueError(f"order kind must be one of {', '.join(ORDER_KINDS)}, got {kind!r}")
+        if kind != MARKET and (type(px) is not int or px <= 0):
+            raise ValueError(f"a {kind} order needs a positive int price in ticks, got {px!r}")
+        if type(sym) is not int or not 0 <= sym < self.e.n_syms:
+            raise ValueError(f"sym must be 0..{self.e.n_syms - 1}, got {sym!r}")
+
+    def place(self, slot: Slot, side: int, qty: int, px: int | None, sym: int, kind: str) -> int | None:
+        e = self.e
+        self._check_args(qty, px, sym, kind)
+        if not slot.live:
+            return None
+        now = e.now
+        bb, ba = e.xl.best(sym, 1), e.xl.best(sym, -1)
+        reason = e.risk.check_order(slot.name, sym, side, px, qty, kind, now, bb, ba)
+        if reason is not None:
+            e.log("risk", slot.name, e.risk.last_message, "warning")
+            return None
+        oid = e.xl.new_order(sym, side, 0 if px is None else px, qty, kind, now, slot.index)
+        if oid < 0:  # the exchange could not take it (order table or output full)
+            e.log("order", slot.name, f"order not sent: {e.xl.reason_text(0, -oid)}", "warning")
+            return None
+        e.risk.on_order_sent(oid, slot.name, sym, side, px, qty, kind, now)
+        order = OwnOrder(oid, slot.index, sym, side, 0 if px is None else px, qty, qty, kind, sent_ts=now)
+        self.orders[oid] = order
+        slot.orders[oid] = order
+        self.sent += 1
+        if e.verbose:
+            e.log("order", slot.name, f"new {kind} {'buy' if side > 0 else 'sell'} {qty} @ {px} #{oid}")
+        return oid
+
+    def cancel(self, slot: Slot, order_id: int) -> bool:
+        e = self.e
+        order = slot.orders.get(order_id)
+        if order is None or order_id in slot.asked_cancel:
+            return False
+        if e.risk.check_cancel(slot.name, order_id) is not None:
+            return False
+        self._send_cancel(slot, order_id)
+        return True
+
+    def _send_cancel(self, slot: Slot, order_id: int) -> None:
+        e = self.e
+        if not e.xl.cancel(order_id, e.now):
+            e.log("order", slot.name, f"cancel of #{order_id} not sent: exchange busy", "warning")
+            return
+        e.risk.on_cancel_sent(order_id, e.now)
+        slot.asked_cancel.add(order_id)
+        self.cancels += 1
+
+    def cancel_all(self, slot: Slot, sym: int | None = None) -> int:
+        n = 0
+        for oid, order in list(slot.orders.items()):
+            if (sym is None or order.sym == sym) and oid not in slot.asked_cancel:
+                self._send_cancel(slot, oid)
+                n += 1
+        return n
+
+    def replace(self, slot: Slot, order_id: int, px: int | None, qty: int | None) -> bool:
+        e = self.e
+        order = slot.orders.get(order_id)
+        if order is None or order_id in slot.asked_cancel or not slot.live:
+            return False
+        if px is not None and (type(px) is not int or px <= 0):
+            raise ValueError(f"replace price must be a positive int of ticks, got {px!r}")
+        if qty is not None and (type(qty) is not int or qty <= 0):
+            raise ValueError(f"replace size must be a positive int of lots, got {qty!r}")
+        now = e.now
+        bb, ba = e.xl.best(order.sym, 1), e.xl.best(order.sym, -1)
+        if e.risk.check_replace(slot.name, order_id, px, qty, now, bb, ba) is not None:
+            e.log("risk", slot.name, e.risk.last_message, "warning")
+            return False
+        # ctx.replace's qty is the new open size; the exchange wants the new total
+        total = order.qty - order.leaves + (order.leaves if qty is None else qty)
+        if not e.xl.replace(order_id, order.px if px is None else px, total, now):
+            e.log("order", slot.name, f"replace of #{order_id} not sent: exchange busy", "warning")
+            return False
+        e.risk.on_replace_sent(order_id, px, qty, now)
+        self.replaces += 1
+        return True
+
+    def cancel_everything(self) -> int:
+        """Kill switch / stop: a cancel for every open order of every strategy."""
+        n = 0
+        for slot in self.e.slots:
+            n += self.cancel_all(slot)
+        return n
+
+    def drop_all(self, reason: str) -> None:
+        """Forget every open order at once (a seek throws the exchange state away)."""
+        e = self.e
+        for oid, order in list(self.orders.items()):
+            e.risk.on_order_event(oid, ORDER_CANCELED, order.px, 0, True)
+            self._close(e.slots[order.slot], order, ORDER_CANCELED, -1, reason)
+
+    # --- exchange events -----------------------------------------------------------------
+    def first_due(self, inbox: Any) -> int:
+        """Arrival time of the first event in ``inbox`` that calls a strategy hook."""
+        for rec in inbox:
+            kind = rec[5]
+            if kind == ORDER_FILL:
+                return rec[1]
+            if rec[7] & ORDER_DONE:
+                order = self.orders.get(rec[4])
+                if order is not None and rec[4] not in self.e.slots[order.slot].asked_cancel:
+                    return rec[1]
+        return NO_DEADLINE
+
+    def on_events(self, records: list[tuple]) -> None:
+        """Own-order events (EVENT_DTYPE rows as tuples), in exchange order."""
+        e = self.e
+        risk = e.risk
+        for ets, lts, px, qty, oid, kind, side, flags, sym, aux in records:
+            order = self.orders.get(oid)
+            if order is None:
+                continue
+            slot = e.slots[order.slot]
+            done = bool(flags & ORDER_DONE)
+            risk.on_order_event(oid, kind, px, qty, done)
+            if kind == ORDER_FILL:
+                self._fill(slot, order, lts, px, qty, aux, done)
+            else:
+                if kind == ORDER_REPLACED:  # qty: the new total size, filled lots included
+                    filled = order.qty - order.leaves
+                    order.px = px
+                    order.qty = qty
+                    order.leaves = qty - filled
+                if kind in STATE_AFTER:
+                    order.state = STATE_AFTER[kind]
+                elif done:
+                    order.state = "rejected" if kind == ORDER_REJECTED else "cancelled"
+                if kind == ORDER_REJECTED and not done and aux in CANCEL_REFUSED:
+                    # a cancel refused; the order stands as it was and may be cancelled again
+                    slot.asked_cancel.discard(oid)
+                if kind in (ORDER_CANCELED, ORDER_REJECTED) and e.verbose:
+                    what = order.state if done else "request refused"
+                    e.log("order", slot.name, f"{what} #{oid} ({e.xl.reason_text(kind, aux)})")
+            if done:
+                self._close(slot, order, kind, aux)
+
+    def _fill(self, slot: Slot, order: OwnOrder, ts: int, px: int, qty: int, liq: int, done: bool) -> None:
+        e = self.e
+        sym = order.sym
+        side = order.side
+        fee = e.xl.fee(sym, px, qty, liq)
+        maker = e.xl.is_maker(liq)
+        pos = e.positions[slot.index]
+        pos[sym] += side * qty
+        order.leaves -= qty
+        order.state = "filled" if done else "partially-filled"
+        liquidity = "maker" if maker else "taker"
+        e.portfolio.on_fill(slot.name, sym, side, px, qty, fee, liquidity, ts, order.order_id)
+        self.n_fills += 1
+        if e.verbose:
+            e.log("fill", slot.name, f"{'bought' if side > 0 else 'sold'} {qty} @ {px} #{order.order_id} ({liquidity})")
+        if slot.live:
+            slot.wake_now = True
+            e.call_hook(slot, slot.strategy.on_fill, slot.ctx, Fill(order.order_id, sym, side, px, qty, fee, liquidity, ts, done))
+
+    def _close(self, slot: Slot, order: OwnOrder, kind: int, aux: int, why: str = "") -> None:
+        oid = order.order_id
+        self.orders.pop(oid, None)
+        slot.orders.pop(oid, None)
+        asked = oid in slot.asked_cancel
+        slot.asked_cancel.discard(oid)
+        if kind in (ORDER_CANCELED, ORDER_REJECTED) and not asked and slot.live:
+            self.e.call_hook(slot, slot.strategy.on_order_closed, slot.ctx, oid, why or self.e.xl.reason_text(kind, aux))

@@ -1,0 +1,107 @@
+"""The market's trades as the engine keeps them: volume by aggressor side, recent prints.
+
+Strategies read cumulative buyer- and seller-initiated volume per symbol
+(``ctx.traded``); viewers read the last trade and the volume per price of the
+recent prints (the ladder's traded column). One jitted pass over each stretch
+of events the exchange has processed keeps both up to date.
+
+A feed may report one trade twice, as an L3 EXECUTE of the resting order and
+as a TRADE print; each symbol counts TRADE prints once it has seen one and
+EXECUTEs only until then.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from hft_tui.events import EXECUTE, TRADE
+
+RING = 4096  # recent prints kept for viewers
+
+# columns of vol[sym, :]
+V_TRADE_BUY = 0
+V_TRADE_SELL = 1
+V_EXEC_BUY = 2
+V_EXEC_SELL = 3
+V_NF = 4
+
+# columns of ring[k, :]
+R_TS = 0
+R_SYM = 1
+R_PX = 2
+R_QTY = 3
+R_SIDE = 4
+R_NF = 5
+
+
+@njit(cache=True, nogil=True)
+def tape_update(events, start, end, vol, ring, head):
+    """Count the trades of events[start:end]; append them to the ring (head[0] counts)."""
+    mask = ring.shape[0] - 1
+    for i in range(start, end):
+        e = events[i]
+        k = e.kind
+        if k == TRADE:
+            aggressor = e.side
+            col = V_TRADE_BUY
+        elif k == EXECUTE:
+            aggressor = -e.side
+            col = V_EXEC_BUY
+        else:
+            continue
+        s = e.sym
+        if aggressor > 0:
+            vol[s, col] += e.qty
+        elif aggressor < 0:
+            vol[s, col + 1] += e.qty
+        if k == EXECUTE and (vol[s, V_TRADE_BUY] or vol[s, V_TRADE_SELL]):
+            continue  # this feed prints its trades: the ring shows those
+        r = ring[head[0] & mask]
+        r[R_TS] = e.exch_ts
+        r[R_SYM] = s
+        r[R_PX] = e.px
+        r[R_QTY] = e.qty
+        r[R_SIDE] = aggressor
+        head[0] += 1
+
+
+class Tape:
+    def __init__(self, n_syms: int) -> None:
+        self.vol = np.zeros((n_syms, V_NF), dtype=np.int64)
+        self.ring = np.zeros((RING, R_NF), dtype=np.int64)
+        self.head = np.zeros(1, dtype=np.int64)
+
+    def update(self, events: np.ndarray, start: int, end: int) -> None:
+        if end > start:
+            tape_update(events, start, end, self.vol, self.ring, self.head)
+
+    def traded(self, sym: int) -> tuple[int, int]:
+        v = self.vol
+        if v.item(sym, V_TRADE_BUY) or v.item(sym, V_TRADE_SELL):
+            return v.item(sym, V_TRADE_BUY), v.item(sym, V_TRADE_SELL)
+        return v.item(sym, V_EXEC_BUY), v.item(sym, V_EXEC_SELL)
+
+    def _rows(self, sym: int, since_ts: int) -> np.ndarray:
+        """The kept prints of ``sym`` at or after since_ts, oldest first (one numpy pass:
+        this runs for every viewer snapshot, 25 times a second)."""
+        n = int(self.head[0])
+        k = min(n, RING)
+        rows = self.ring[np.arange(n - k, n) & (RING - 1)]
+        return rows[(rows[:, R_SYM] == sym) & (rows[:, R_TS] >= since_ts)]
+
+    def recent(self, sym: int, since_ts: int) -> list[tuple[int, int, int, int]]:
+        """(ts, px, qty, aggressor side) of the kept prints of ``sym`` at or after since_ts, oldest first."""
+        rows = self._rows(sym, since_ts)
+        return [tuple(r) for r in rows[:, [R_TS, R_PX, R_QTY, R_SIDE]].tolist()]
+
+    def summary(self, sym: int, since_ts: int) -> tuple[tuple[int, int, int, int] | None, tuple[tuple[int, int], ...]]:
+        """The last print (ts, px, qty, side) and the volume per price since since_ts."""
+        rows = self._rows(sym, since_ts)
+        if not len(rows):
+            return None, ()
+        last = tuple(rows[-1, [R_TS, R_PX, R_QTY, R_SIDE]].tolist())
+        prices, where = np.unique(rows[:, R_PX], return_inverse=True)
+        volume = np.zeros(len(prices), dtype=np.int64)
+        np.add.at(volume, where, rows[:, R_QTY])
+        return last, tuple(zip(prices.tolist(), volume.tolist()))

@@ -1,0 +1,1 @@
+"""The Textual workstation. Only this package imports textual."""

@@ -1,0 +1,294 @@
+"""The Textual app: wires the engine link, the main screen, keys and themes.
+
+The engine runs in a thread worker; the UI never sees individual market
+messages. A timer reads the engine's latest snapshot 25 times a second and
+hands each panel its part; panels redraw only what changed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import threading
+from typing import Any
+
+from textual import work
+from textual.app import App
+from textual.binding import Binding
+from textual.worker import Worker, WorkerState
+
+from hft_tui.config import save_user
+from hft_tui.engine.commands import EnableStrategy, Pause, Rearm, Resume, Seek, SetLimit, SetParam, SetSpeed, Step
+from hft_tui.engine.snapshot import Snapshot
+from hft_tui.errors import HftError
+from hft_tui.instrument import Instrument
+from hft_tui.ui.link import EngineLink
+from hft_tui.ui.main_screen import MainScreen
+from hft_tui.ui.palette import WorkstationCommands
+from hft_tui.ui.screens.dialogs import ConfirmScreen, HelpScreen, RearmScreen, SeekScreen
+from hft_tui.ui.screens.edit import EditScreen
+from hft_tui.ui.themes import APP_COLOURS, DEFAULT_DARK, load_themes
+from hft_tui.ui.widgets.ladder import DepthLadder
+from hft_tui.ui.widgets.orders import OrderLog
+from hft_tui.ui.widgets.pnl import PnLPanel
+from hft_tui.ui.widgets.risk import RiskPanel
+from hft_tui.ui.widgets.status import StatusBar, format_exch_time
+from hft_tui.ui.widgets.strategies import StrategiesPanel
+
+SPEEDS: tuple[float | None, ...] = (1.0, 10.0, 100.0, None)
+REFRESH_HZ = 25
+
+
+class HftApp(App[None]):
+    TITLE = "hft-tui"
+    COMMANDS = App.COMMANDS | {WorkstationCommands}
+    BINDINGS = [
+        Binding("ctrl+k", "kill", "KILL", priority=True, id="kill"),
+        Binding("ctrl+c", "quit_app", "Quit", show=False, priority=True, id="interrupt"),
+        Binding("q", "quit_app", "Quit", id="quit"),
+        Binding("question_mark", "help", "Help", id="help"),
+        Binding("R", "rearm", "Re-arm", id="rearm"),
+        Binding("s", "next_symbol", "Symbol", id="symbol"),
+        Binding("t", "next_theme", "Theme", id="theme"),
+        Binding("L", "edit_limits", "Limits", id="limits"),
+        Binding("ctrl+s", "save_settings", "Save", show=False, id="save"),
+        Binding("p", "toggle_pause", "Pause", id="pause"),
+        Binding("space", "toggle_pause", "Play/pause", show=False, id="replay.play"),
+        Binding("plus,equals_sign", "speed(1)", "Faster", id="replay.faster"),
+        Binding("minus", "speed(-1)", "Slower", id="replay.slower"),
+        Binding("full_stop", "step", "Step", id="replay.step"),
+        Binding("greater_than_sign", "step_second", "Step 1s", show=False, id="replay.step_second"),
+        Binding("g", "seek", "Seek", id="replay.seek"),
+        Binding("home", "restart", "Start", show=False, id="replay.start"),
+    ]
+
+    def __init__(
+        self,
+        link: EngineLink,
+        instruments: list[Instrument],
+        *,
+        theme: str = DEFAULT_DARK,
+        keymap: dict[str, str] | None = None,
+        refresh_hz: float = REFRESH_HZ,
+    ) -> None:
+        super().__init__()
+        self.link = link
+        self.mode = link.mode
+        self.instruments = list(instruments)
+        self.symbol_index = 0
+        self.refresh_hz = refresh_hz
+        self._snap: Snapshot | None = None
+        self._killed_locally = False
+        self._paused = False
+        themes, self.theme_problems = load_themes()
+        for t in themes:
+            # register in __init__ so that the very first frame already uses them
+            self.register_theme(t)
+        self.theme = theme if theme in self.available_themes else DEFAULT_DARK
+        self._keymap = keymap or {}
+        self.frames = 0  # screens drawn from snapshots (for the UI benchmark)
+
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        return dict(APP_COLOURS)
+
+    # --- life cycle ---------------------------------------------------------------------
+    def on_mount(self) -> None:
+        if self._keymap:
+            self.set_keymap(self._keymap)
+        for problem in self.theme_problems:
+            self.notify(problem, severity="warning")
+        self.push_screen(MainScreen(self.mode))
+        try:
+            asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, self.on_terminate)
+        except (NotImplementedError, RuntimeError, ValueError):
+            pass  # not the main thread (tests) or no signals here
+        self.run_engine()
+        self.set_interval(1 / self.refresh_hz, self.poll_snapshot)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, name="engine", group="engine")
+    def run_engine(self) -> None:
+        self.link.run()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.name == "engine" and event.state == WorkerState.ERROR:
+            self.notify(f"engine stopped: {event.worker.error}", severity="error", timeout=30)
+
+    def on_terminate(self) -> None:
+        """SIGTERM: the same clean exit as q, and never a hang on the way out."""
+        guard = threading.Timer(5.0, os._exit, args=(128 + signal.SIGTERM,))
+        guard.daemon = True  # only for a hang: a clean exit must not wait for it
+        guard.start()
+        self.shutdown()
+
+    # --- the refresh timer ------------------------------------------------------------------
+    def poll_snapshot(self) -> None:
+        screen = next((s for s in self.screen_stack if isinstance(s, MainScreen)), None)
+        if screen is None or not screen.ready:
+            return
+        snap = self.link.latest()
+        if snap is None or snap is self._snap:
+            if snap is None:
+                screen.query_one(StatusBar).show(None, self._symbol_name())
+            return
+        self._snap = snap
+        self._paused = snap.engine_state == "paused"
+        if snap.instruments and len(snap.instruments) != len(self.instruments):
+            self.instruments = list(snap.instruments)
+        self.frames += 1
+        with self.batch_update():
+            status = screen.query_one(StatusBar)
+            status.killed_locally = self._killed_locally and not snap.killed and not snap.engine_state == "ended"
+            status.show(snap, self._symbol_name())
+            book = next((b for b in snap.books if b.sym == self.symbol_index), None)
+            inst = self.instruments[self.symbol_index] if self.instruments else None
+            screen.query_one(DepthLadder).show(book, inst, snap.orders, snap.exch_ts)
+            screen.query_one(PnLPanel).show(snap.pnl, tuple(self.instruments))
+            screen.query_one(OrderLog).add(snap.log)
+            screen.query_one(RiskPanel).show(snap.limits, snap.global_state, snap.strategies, snap.rejections, snap.killed)
+            screen.query_one(StrategiesPanel).show(snap.strategies)
+
+    def _symbol_name(self) -> str:
+        return self.instruments[self.symbol_index].symbol if self.instruments else "-"
+
+    # --- safety -----------------------------------------------------------------------------
+    def action_kill(self) -> None:
+        """Works from every screen and inside modals (priority binding); asks nothing."""
+        self._killed_locally = True
+        self.link.kill("kill switch (key)")
+        for screen in self.screen_stack:
+            if isinstance(screen, MainScreen):
+                bar = screen.query_one(StatusBar)
+                bar.killed_locally = True
+                bar.show(self._snap, self._symbol_name())
+        self.bell()
+
+    def action_rearm(self) -> None:
+        def done(confirmed: bool | None) -> None:
+            if confirmed:
+                self._killed_locally = False
+                self.link.send(Rearm())
+                self.notify("re-armed: enable strategies one by one (strategies panel, space)")
+
+        self.push_screen(RearmScreen(), done)
+
+    def action_quit_app(self) -> None:
+        if self.mode == "LIVE" and not isinstance(self.screen, ConfirmScreen):
+            self.push_screen(
+                ConfirmScreen("Quit? Every open paper order will be cancelled."),
+                lambda yes: self.shutdown() if yes else None,
+            )
+            return
+        self.shutdown()
+
+    def shutdown(self) -> None:
+        """Cancel every open order, stop the engine, leave."""
+        self.link.shutdown()
+        self.exit()
+
+    # --- views -------------------------------------------------------------------------------
+    def action_help(self) -> None:
+        rows = []
+        seen = set()
+        main = next((s for s in self.screen_stack if isinstance(s, MainScreen)), None)
+        widgets = list(main.query("*")) if main is not None else []
+        for node in [self, *self.screen_stack, *widgets]:
+            for binding in type(node).BINDINGS if hasattr(type(node), "BINDINGS") else []:
+                if not isinstance(binding, Binding) or binding.id in seen:
+                    continue
+                seen.add(binding.id)
+                key = self._keymap.get(binding.id or "", binding.key)
+                rows.append((key, binding.description, binding.id or ""))
+        self.push_screen(HelpScreen(rows))
+
+    def action_next_symbol(self) -> None:
+        if self.instruments:
+            self.select_symbol((self.symbol_index + 1) % len(self.instruments))
+
+    def select_symbol(self, index: int) -> None:
+        self.symbol_index = index
+        self._snap = None  # redraw everything for the new symbol
+        if isinstance(self.screen, MainScreen):
+            self.screen.query_one(DepthLadder).action_recentre()
+        self.notify(f"symbol: {self._symbol_name()}", timeout=2)
+
+    def action_next_theme(self) -> None:
+        names = sorted(self.available_themes)
+        self.theme = names[(names.index(self.theme) + 1) % len(names)] if self.theme in names else names[0]
+        self.notify(f"theme: {self.theme} (ctrl+s saves it)", timeout=2)
+
+    def action_save_settings(self) -> None:
+        try:
+            path = save_user({"ui": {"theme": self.theme}})
+        except HftError as exc:
+            self.notify(str(exc), severity="error")
+            return
+        self.notify(f"settings saved to {path}")
+
+    # --- engine control ------------------------------------------------------------------------
+    def action_toggle_pause(self) -> None:
+        self.link.send(Resume() if self._paused else Pause())
+        self._paused = not self._paused
+
+    def action_speed(self, direction: int) -> None:
+        current = self._snap.speed if self._snap else None
+        i = SPEEDS.index(current) if current in SPEEDS else len(SPEEDS) - 1
+        speed = SPEEDS[max(0, min(len(SPEEDS) - 1, i + direction))]
+        self.link.send(SetSpeed(speed))
+        self.notify(f"speed: {'max' if speed is None else f'{speed:g}x'}", timeout=2)
+
+    def action_step(self) -> None:
+        self.link.send(Step(events=1))
+
+    def action_step_second(self) -> None:
+        self.link.send(Step(seconds=1.0))
+
+    def action_seek(self) -> None:
+        current = format_exch_time(self._snap.exch_ts if self._snap else 0)
+
+        def done(ts: int | None) -> None:
+            if ts is not None:
+                self.link.send(Seek(ts))
+
+        self.push_screen(SeekScreen(current), done)
+
+    def action_restart(self) -> None:
+        self.link.send(Seek(0))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("speed", "step", "step_second", "seek", "restart") and self.mode != "REPLAY":
+            return None if action != "step" else (None if not self._paused else True)
+        return True
+
+    # --- strategies and limits ------------------------------------------------------------------
+    def toggle_strategy(self, name: str, enabled: bool) -> None:
+        self.link.send(EnableStrategy(name, enabled))
+        self.notify(f"{name}: {'enabled' if enabled else 'disabled'}", timeout=2)
+
+    def on_strategies_panel_toggle_requested(self, message: StrategiesPanel.ToggleRequested) -> None:
+        self.toggle_strategy(message.name, message.enabled)
+
+    def on_strategies_panel_edit_requested(self, message: StrategiesPanel.EditRequested) -> None:
+        view = message.view
+
+        def done(changed: dict[str, Any] | None) -> None:
+            for key, value in (changed or {}).items():
+                self.link.send(SetParam(view.name, key, value))
+            if changed:
+                self.notify(f"{view.name}: " + ", ".join(f"{k}={v}" for k, v in changed.items()))
+
+        self.push_screen(EditScreen(f"Parameters of {view.name}", dict(view.params)), done)
+
+    def action_edit_limits(self) -> None:
+        limits = {l.key: float(l.limit) for l in (self._snap.limits if self._snap else ()) if l.scope == "global"}
+        if not limits:
+            self.notify("no limits to edit yet", severity="warning")
+            return
+
+        def done(changed: dict[str, Any] | None) -> None:
+            for key, value in (changed or {}).items():
+                self.link.send(SetLimit(key, value))
+            if changed:
+                self.notify("limits: " + ", ".join(f"{k}={v:g}" for k, v in changed.items()))
+
+        self.push_screen(EditScreen("Risk limits (global)", limits), done)

@@ -1,0 +1,108 @@
+"""The main screen: status line, depth ladder, and the four panels.
+
+Wide terminals show every panel at once; below ``COMPACT_WIDTH`` columns (an
+80x24 SSH session) the ladder stays and one panel at a time shows beside it,
+chosen with 1-4. The widgets are the same in both layouts, only CSS changes, so
+switching loses nothing.
+"""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.events import Resize
+from textual.screen import Screen
+from textual.widgets import Footer, Label
+
+from hft_tui.ui.widgets.ladder import DepthLadder
+from hft_tui.ui.widgets.orders import OrderLog
+from hft_tui.ui.widgets.pnl import PnLPanel
+from hft_tui.ui.widgets.risk import RiskPanel
+from hft_tui.ui.widgets.status import StatusBar
+from hft_tui.ui.widgets.strategies import StrategiesPanel
+
+COMPACT_WIDTH = 120
+PANELS = (("pnl", "P&L"), ("orders", "Orders"), ("risk", "Risk"), ("strategies", "Strategies"))
+
+
+class MainScreen(Screen[None]):
+    DEFAULT_CSS = """
+    MainScreen #body { height: 1fr; }
+    MainScreen #ladder-box { width: 64; border: round $panel; }
+    MainScreen #panels { layout: grid; grid-size: 2 2; grid-columns: 1fr 1fr; grid-rows: 1fr 1fr; }
+    MainScreen .panel { border: round $panel; height: 1fr; }
+    MainScreen .panel:focus-within { border: round $primary; }
+    MainScreen #ladder-box:focus-within { border: round $primary; }
+    MainScreen #tabs { display: none; height: 1; padding: 0 1; }
+    MainScreen.-compact #ladder-box { width: 40; }
+    MainScreen.-compact #panels { layout: vertical; }
+    MainScreen.-compact #tabs { display: block; }
+    MainScreen.-compact .panel { display: none; }
+    MainScreen.-compact .panel.-active { display: block; }
+    """
+    BINDINGS = [
+        Binding("1", "show_panel('pnl')", "P&L", show=False, id="panel.pnl"),
+        Binding("2", "show_panel('orders')", "Orders", show=False, id="panel.orders"),
+        Binding("3", "show_panel('risk')", "Risk", show=False, id="panel.risk"),
+        Binding("4", "show_panel('strategies')", "Strategies", show=False, id="panel.strategies"),
+    ]
+
+    def __init__(self, mode: str) -> None:
+        super().__init__()
+        self.mode = mode
+        self.active_panel = "pnl"
+        self.ready = False  # set once every panel is mounted: the app draws only then
+
+    def compose(self) -> ComposeResult:
+        yield StatusBar(self.mode, id="status")
+        with Horizontal(id="body"):
+            with Vertical(id="ladder-box") as box:
+                box.border_title = "ladder"
+                yield DepthLadder(id="ladder")
+            with Vertical(id="right"):
+                yield Label("", id="tabs")
+                with Vertical(id="panels"):
+                    with Vertical(id="pnl", classes="panel -active") as p:
+                        p.border_title = "P&L"
+                        yield PnLPanel()
+                    with Vertical(id="risk", classes="panel") as p:
+                        p.border_title = "risk"
+                        yield RiskPanel()
+                    with Vertical(id="orders", classes="panel") as p:
+                        p.border_title = "orders"
+                        yield OrderLog(id="order-log")
+                    with Vertical(id="strategies", classes="panel") as p:
+                        p.border_title = "strategies"
+                        yield StrategiesPanel(id="strategy-table")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._update_tabs()
+        self.query_one(DepthLadder).focus()
+        self.call_after_refresh(setattr, self, "ready", True)
+
+    def on_unmount(self) -> None:
+        # Every way out of the app (q, ctrl+c, SIGHUP, a crash in a panel) tears
+        # this screen down: that is the one place that must stop trading.
+        self.app.link.shutdown()
+
+    def on_resize(self, event: Resize) -> None:
+        self.set_class(event.size.width < COMPACT_WIDTH, "-compact")
+
+    def action_show_panel(self, name: str) -> None:
+        self.active_panel = name
+        for panel_id, _title in PANELS:
+            self.query_one(f"#{panel_id}").set_class(panel_id == name, "-active")
+        self._update_tabs()
+        target = self.query_one(f"#{name}")
+        focusable = [w for w in target.query("*") if w.can_focus]
+        if focusable:
+            focusable[0].focus()
+
+    def _update_tabs(self) -> None:
+        parts = []
+        for i, (panel_id, title) in enumerate(PANELS, 1):
+            text = f"{i} {title}"
+            parts.append(f"[reverse] {text} [/reverse]" if panel_id == self.active_panel else f" {text} ")
+        self.query_one("#tabs", Label).update(" ".join(parts))

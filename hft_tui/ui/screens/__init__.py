@@ -1,0 +1,1 @@
+"""Modal screens: help, parameter editing, re-arm, quit confirmation."""

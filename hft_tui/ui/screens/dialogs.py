@@ -1,0 +1,124 @@
+"""Small modals: help, the two-step re-arm, quit confirmation, seek."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Input, Label, Static
+
+REARM_WORD = "rearm"
+
+
+class HelpScreen(ModalScreen[None]):
+    DEFAULT_CSS = """
+    HelpScreen { align: center middle; }
+    HelpScreen > VerticalScroll { width: 76; max-height: 90%; border: thick $primary; background: $surface; padding: 0 1; }
+    """
+    BINDINGS = [
+        Binding("escape,q,question_mark", "close", "Close", id="help.close"),
+    ]
+
+    def __init__(self, rows: list[tuple[str, str, str]]) -> None:
+        super().__init__()
+        self.rows = rows
+
+    def compose(self) -> ComposeResult:
+        table = Table(title="Keys (remap any of them in config.toml \\[keys] by id)", expand=True, box=None)
+        table.add_column("key", style="bold", no_wrap=True)
+        table.add_column("action")
+        table.add_column("id", style="dim", no_wrap=True)
+        for key, description, binding_id in self.rows:
+            table.add_row(key, description, binding_id)
+        with VerticalScroll():
+            yield Static(table)
+            yield Label("ctrl+p: command palette   escape: close this help")
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+
+class RearmScreen(ModalScreen[bool]):
+    """Re-arming after a kill must be deliberate: open this, then type the word."""
+
+    DEFAULT_CSS = """
+    RearmScreen { align: center middle; }
+    RearmScreen > Vertical { width: 60; height: auto; border: thick $error; background: $surface; padding: 1 2; }
+    RearmScreen #error { color: $error; }
+    """
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="rearm.cancel")]
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label("[b]Re-arm trading[/b]")
+            yield Label(
+                f"Type [b]{REARM_WORD}[/b] and press enter. Strategies stay off until you enable each one."
+            )
+            yield Input(placeholder=REARM_WORD, id="word")
+            yield Label("", id="error")
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.value.strip().lower() == REARM_WORD:
+            self.dismiss(True)
+        else:
+            self.query_one("#error", Label).update(f"type {REARM_WORD!r} to re-arm, escape to stay halted")
+
+    def action_cancel(self) -> None:
+        self.dismiss(False)
+
+
+class ConfirmScreen(ModalScreen[bool]):
+    DEFAULT_CSS = """
+    ConfirmScreen { align: center middle; }
+    ConfirmScreen > Vertical { width: 60; height: auto; border: thick $warning; background: $surface; padding: 1 2; }
+    """
+    BINDINGS = [
+        Binding("y", "answer(True)", "Yes", id="confirm.yes"),
+        Binding("n,escape", "answer(False)", "No", id="confirm.no"),
+    ]
+
+    def __init__(self, question: str) -> None:
+        super().__init__()
+        self.question = question
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(self.question)
+            yield Label("[b]y[/b]: yes   [b]n[/b]: no")
+
+    def action_answer(self, yes: bool) -> None:
+        self.dismiss(yes)
+
+
+class SeekScreen(ModalScreen[int | None]):
+    """Ask for an exchange time (UTC) to seek a replay to; returns ns or None."""
+
+    DEFAULT_CSS = """
+    SeekScreen { align: center middle; }
+    SeekScreen > Vertical { width: 64; height: auto; border: thick $primary; background: $surface; padding: 1 2; }
+    SeekScreen #error { color: $error; }
+    """
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="seek.cancel")]
+
+    def __init__(self, current: str) -> None:
+        super().__init__()
+        self.current = current
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label("[b]Seek[/b] to an exchange time, UTC (YYYY-MM-DD HH:MM:SS[.fff] or HH:MM:SS)")
+            yield Input(self.current, id="when")
+            yield Label("", id="error")
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        from hft_tui.ui.timeparse import parse_utc
+
+        try:
+            self.dismiss(parse_utc(event.value, like=self.current))
+        except ValueError as exc:
+            self.query_one("#error", Label).update(str(exc))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

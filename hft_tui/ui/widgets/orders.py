@@ -1,0 +1,104 @@
+"""The order log: every order, fill, cancel, reject and risk event, newest first.
+
+Lines arrive in snapshots with increasing sequence numbers; the panel keeps the
+newest ``MAX_LINES`` (bounded memory in a session of days) and filters them by
+category and strategy without asking the engine again.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+from rich.segment import Segment
+from rich.style import Style
+from textual.binding import Binding
+from textual.geometry import Size
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from hft_tui.engine.snapshot import LogLine
+from hft_tui.ui.colours import app_style
+from hft_tui.ui.widgets.status import format_exch_time
+
+MAX_LINES = 5000
+CATEGORIES = ("all", "order", "fill", "risk", "strategy", "feed", "engine")
+
+
+class OrderLog(ScrollView, can_focus=True):
+    DEFAULT_CSS = """
+    OrderLog { height: 1fr; background: $background; }
+    """
+    BINDINGS = [
+        Binding("f", "cycle_category", "Filter type", id="log.category"),
+        Binding("F", "cycle_strategy", "Filter strategy", id="log.strategy"),
+    ]
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._lines: deque[LogLine] = deque(maxlen=MAX_LINES)
+        self._view: list[LogLine] = []
+        self._last_seq = -1
+        self.category = "all"
+        self.strategy = ""  # "" = all
+        self._strategies: list[str] = []
+
+    @property
+    def title_text(self) -> str:
+        who = self.strategy or "all strategies"
+        return f"orders [{self.category} / {who}]"
+
+    def add(self, lines: tuple[LogLine, ...]) -> None:
+        fresh = [line for line in lines if line.seq > self._last_seq]
+        if not fresh:
+            return
+        self._last_seq = fresh[-1].seq
+        self._lines.extend(fresh)
+        for line in fresh:
+            if line.strategy and line.strategy not in self._strategies:
+                self._strategies.append(line.strategy)
+        self._refilter()
+
+    def action_cycle_category(self) -> None:
+        self.category = CATEGORIES[(CATEGORIES.index(self.category) + 1) % len(CATEGORIES)]
+        self._refilter()
+        self.border_title = self.title_text
+
+    def action_cycle_strategy(self) -> None:
+        choices = ["", *self._strategies]
+        self.strategy = choices[(choices.index(self.strategy) + 1) % len(choices)] if self.strategy in choices else ""
+        self._refilter()
+        self.border_title = self.title_text
+
+    def _keep(self, line: LogLine) -> bool:
+        if self.category != "all" and line.category != self.category:
+            return False
+        return not self.strategy or line.strategy == self.strategy
+
+    def _refilter(self) -> None:
+        self._view = [line for line in reversed(self._lines) if self._keep(line)]
+        self.virtual_size = Size(self.size.width, len(self._view))
+        self.refresh()
+
+    def render_line(self, y: int) -> Strip:
+        index = y + int(self.scroll_offset.y)
+        width = self.size.width
+        if index >= len(self._view):
+            return Strip.blank(width, self.rich_style)
+        line = self._view[index]
+        if line.level == "error" or line.category == "risk":
+            style = app_style(self.app, "loss")
+        elif line.category == "fill":
+            style = app_style(self.app, "profit")
+        elif line.level == "warning":
+            style = app_style(self.app, "own-order")
+        else:
+            style = Style()
+        stamp = format_exch_time(line.ts)[11:]
+        who = f"{line.strategy:<8.8}" if line.strategy else " " * 8
+        return Strip(
+            [
+                Segment(f"{stamp} ", Style(dim=True)),
+                Segment(f"{line.category:<8.8} {who} ", Style(dim=True)),
+                Segment(line.text, style),
+            ]
+        ).crop_extend(0, width, None).apply_style(self.rich_style)

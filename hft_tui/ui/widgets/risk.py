@@ -1,0 +1,74 @@
+"""Risk: every limit with its use as a bar, the states, and rejection counts."""
+
+from __future__ import annotations
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+from textual.widgets import Static
+
+from hft_tui.engine.snapshot import LimitView, StrategyView
+from hft_tui.ui.colours import app_style
+
+BAR_WIDTH = 12
+
+
+def _bar_style(fraction: float) -> str:
+    if fraction >= 0.9:
+        return "loss"
+    if fraction >= 0.6:
+        return "own-order"  # amber
+    return "profit"
+
+
+class RiskPanel(Static):
+    DEFAULT_CSS = """
+    RiskPanel { height: auto; }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._key: tuple = ()
+
+    def show(
+        self,
+        limits: tuple[LimitView, ...],
+        global_state: str,
+        strategies: tuple[StrategyView, ...],
+        rejections: tuple[tuple[str, int], ...],
+        killed: bool,
+    ) -> None:
+        key = (
+            tuple((l.key, l.scope, round(l.utilisation, 2), l.limit) for l in limits),
+            global_state,
+            tuple((s.name, s.state) for s in strategies),
+            rejections,
+            killed,
+        )
+        if key == self._key:
+            return
+        self._key = key
+        states = Text()
+        states.append(
+            f"global {'HALTED (killed)' if killed else global_state}",
+            style=app_style(self.app, "halted", bold=True) if killed or global_state != "ACTIVE" else "bold",
+        )
+        for s in strategies:
+            states.append(" · ")
+            states.append(f"{s.name} {s.state}", style=app_style(self.app, "halted") if s.state != "ACTIVE" else "")
+        table = Table.grid(padding=(0, 1), expand=True)
+        table.add_column("limit", ratio=3, no_wrap=True, overflow="ellipsis")
+        table.add_column("use", width=BAR_WIDTH, no_wrap=True)
+        table.add_column("value", ratio=2, justify="right", no_wrap=True, overflow="ellipsis")
+        for limit in limits:
+            frac = min(1.0, limit.utilisation)
+            cells = round(frac * BAR_WIDTH)
+            bar = Text("█" * cells + "·" * (BAR_WIDTH - cells), style=app_style(self.app, _bar_style(frac)))
+            name = limit.key if limit.scope == "global" else f"{limit.key} ({limit.scope})"
+            table.add_row(name, bar, f"{limit.used:,.6g} / {limit.limit:,.6g}")
+        parts = [states, table]
+        if rejections:
+            total = sum(n for _, n in rejections)
+            detail = ", ".join(f"{reason} {n}" for reason, n in rejections)
+            parts.append(Text(f"rejections {total}: {detail}"))
+        self.update(Group(*parts))

@@ -1,0 +1,93 @@
+"""The status line: mode, symbol, exchange time, latency, throughput, health.
+
+When the kill switch has tripped the whole line turns to the theme's ``halted``
+colour and says HALTED, whatever else is on screen.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from rich.text import Text
+from textual.widgets import Static
+
+from hft_tui.engine.snapshot import Snapshot
+from hft_tui.ui.colours import app_style
+
+
+def format_exch_time(ts_ns: int) -> str:
+    if ts_ns <= 0:
+        return "--:--:--.---"
+    dt = datetime.fromtimestamp(ts_ns // 1_000_000_000, tz=timezone.utc)
+    return f"{dt:%Y-%m-%d %H:%M:%S}.{ts_ns % 1_000_000_000 // 1_000_000:03d}"
+
+
+def format_rate(per_s: float) -> str:
+    if per_s >= 1e6:
+        return f"{per_s / 1e6:.1f}M/s"
+    if per_s >= 1e3:
+        return f"{per_s / 1e3:.0f}k/s"
+    return f"{per_s:.0f}/s"
+
+
+class StatusBar(Static):
+    DEFAULT_CSS = """
+    StatusBar { height: 1; background: $panel; padding: 0 1; }
+    StatusBar.-halted { background: $error; color: $text; text-style: bold; }
+    """
+
+    def __init__(self, mode: str, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.mode = mode
+        self._key: tuple = ()
+        self.killed_locally = False
+
+    def show(self, snap: Snapshot | None, symbol: str) -> None:
+        killed = self.killed_locally or (snap is not None and snap.killed)
+        key = (snap and _status_key(snap), symbol, killed)
+        if key == self._key:
+            return
+        self._key = key
+        self.set_class(killed, "-halted")
+        self.update(self._status_text(snap, symbol, killed))
+
+    def _status_text(self, snap: Snapshot | None, symbol: str, killed: bool) -> Text:
+        text = Text()
+        text.append(f" {self.mode} ", style="bold reverse")
+        text.append(f" {symbol} ", style="bold")
+        if killed:
+            reason = (snap.kill_reason if snap else "") or "kill switch"
+            text.append(f" HALTED ({reason}) ", style="bold reverse")
+        if snap is None:
+            text.append(" starting engine...")
+            return text
+        text.append(f" {format_exch_time(snap.exch_ts)} ")
+        if snap.feed_latency_ns:
+            text.append(f" lat {snap.feed_latency_ns / 1e6:.1f}ms ")
+        text.append(f" {format_rate(snap.events_per_s)} ")
+        state_style = "bold" if snap.engine_state in ("running", "paused") else "bold italic"
+        text.append(f" {snap.engine_state} ", style=state_style)
+        if snap.engine_error:
+            text.append(f" {snap.engine_error} ", style=app_style(self.app, "loss", bold=True))
+        if snap.mode == "REPLAY":
+            speed = "max" if snap.speed is None else f"{snap.speed:g}x"
+            pct = f"{snap.progress * 100:.1f}%" if snap.progress is not None else "-"
+            text.append(f" {pct} @ {speed} ")
+        if not killed and snap.global_state != "ACTIVE":
+            text.append(f" {snap.global_state} ", style="bold reverse")
+        return text
+
+
+def _status_key(snap: Snapshot) -> tuple:
+    return (
+        snap.exch_ts // 1_000_000,
+        snap.feed_latency_ns // 100_000,
+        round(snap.events_per_s, -2),
+        snap.engine_state,
+        snap.engine_error,
+        snap.killed,
+        snap.kill_reason,
+        snap.global_state,
+        snap.speed,
+        None if snap.progress is None else round(snap.progress, 3),
+    )

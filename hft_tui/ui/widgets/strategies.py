@@ -1,0 +1,73 @@
+"""The strategies: state, enabled flag and key parameters; toggle and edit."""
+
+from __future__ import annotations
+
+from textual.binding import Binding
+from textual.message import Message
+from textual.widgets import DataTable
+
+from hft_tui.engine.snapshot import StrategyView
+
+_COLUMNS = ("name", "kind", "on", "state", "params")
+
+
+def params_text(params: tuple[tuple[str, object], ...], limit: int = 4) -> str:
+    shown = ", ".join(f"{k}={v}" for k, v in params[:limit])
+    return shown + (", ..." if len(params) > limit else "")
+
+
+class StrategiesPanel(DataTable[str]):
+    DEFAULT_CSS = """
+    StrategiesPanel { height: auto; max-height: 10; }
+    """
+    BINDINGS = [
+        Binding("space", "toggle", "On/off", id="strategy.toggle"),
+        Binding("e", "edit", "Edit params", id="strategy.edit"),
+    ]
+
+    class ToggleRequested(Message):
+        def __init__(self, name: str, enabled: bool) -> None:
+            super().__init__()
+            self.name = name
+            self.enabled = enabled
+
+    class EditRequested(Message):
+        def __init__(self, view: StrategyView) -> None:
+            super().__init__()
+            self.view = view
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(cursor_type="row", id=id)
+        self._views: dict[str, StrategyView] = {}
+        self._cells: dict[str, tuple[str, ...]] = {}
+        for col in _COLUMNS:
+            self.add_column(col, key=col)
+
+    def show(self, strategies: tuple[StrategyView, ...]) -> None:
+        for view in strategies:
+            cells = (view.name, view.kind, "on" if view.enabled else "off", view.state, params_text(view.params))
+            old = self._cells.get(view.name)
+            if old is None:
+                self.add_row(*cells, key=view.name)
+            else:
+                for col, before, after in zip(_COLUMNS, old, cells):
+                    if before != after:
+                        self.update_cell(view.name, col, after)
+            self._cells[view.name] = cells
+            self._views[view.name] = view
+
+    def _current(self) -> StrategyView | None:
+        if not self.row_count:
+            return None
+        key = self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value
+        return self._views.get(key or "")
+
+    def action_toggle(self) -> None:
+        view = self._current()
+        if view is not None:
+            self.post_message(self.ToggleRequested(view.name, not view.enabled))
+
+    def action_edit(self) -> None:
+        view = self._current()
+        if view is not None:
+            self.post_message(self.EditRequested(view))

@@ -1,0 +1,144 @@
+"""Headless backtests: determinism, parity with a threaded engine, the CLI's outputs and errors."""
+
+from __future__ import annotations
+
+import csv
+import json
+import time
+from pathlib import Path
+
+import pytest
+from enginekit import config
+
+from hft_tui import cli
+from hft_tui.engine.backtest import FILL_COLUMNS, run_backtest
+from hft_tui.engine.engine import Engine
+from hft_tui.feeds.sim_source import SimSource
+from hft_tui.strategies.loader import load_strategies
+from hft_tui.tickfile import TickWriter
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = f"{ROOT / 'examples' / 'grid_quoter.py'}:GridQuoter"
+N = 150_000
+
+
+def backtest(**engine):
+    cfg = config(**engine)
+    specs = load_strategies(["mm", "taker", EXAMPLE], cfg)
+    return run_backtest(SimSource(seed=5, max_events=N), specs, cfg)
+
+
+def test_identical_input_gives_identical_fills_and_results():
+    a = backtest()
+    b = backtest()
+    assert a.engine.desk.n_fills > 20  # something happened
+    assert a.digest() == b.digest()
+    assert a.results == b.results
+
+
+def test_batch_size_and_threads_with_snapshots_change_nothing():
+    ref = backtest().digest()
+    assert backtest(batch_events=777).digest() == ref
+    cfg = config()
+    specs = load_strategies(["mm", "taker", EXAMPLE], cfg)
+    engine = Engine(SimSource(seed=5, max_events=N), specs, cfg, mode="SIM")
+    engine.want_snapshots(True)
+    engine.start()
+    seen = []
+    while engine._thread.is_alive():
+        if engine.latest is not None:
+            seen.append(engine.latest)
+        time.sleep(0.01)
+    engine.join()
+    from hft_tui.engine.backtest import BacktestResult, results
+
+    threaded = BacktestResult(engine, {"results": results(engine), "run": {}})
+    inline = backtest()
+    assert threaded.fills_csv() == inline.fills_csv()
+    assert threaded.results["scopes"] == inline.results["scopes"]
+    snap = engine.latest
+    assert snap is not None and snap.engine_state == "ended" and snap.events_total == engine.events_total
+    assert snap.books[0].bids and snap.books[0].asks and snap.pnl and snap.limits
+    assert any(line.category == "fill" for line in snap.log)
+
+
+def run_cli(*argv: str) -> int:
+    return cli.main(["backtest", "--no-progress", *argv])
+
+
+def test_cli_writes_report_and_fills(tmp_path, capsys):
+    report, fills = tmp_path / "r.json", tmp_path / "f.csv"
+    code = run_cli("--sim-events", "60000", "--seed", "3", "--strategy", "mm", "--strategy", EXAMPLE,
+                   "--param", "mm.size=200", "--report", str(report), "--fills", str(fills))  # fmt: skip
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "run report" in out and "events/s" in out
+    doc = json.loads(report.read_text())
+    assert set(doc) == {"results", "run"}
+    assert {"wall_s", "events_per_s", "versions"} <= set(doc["run"])
+    results = doc["results"]
+    assert results["input"]["strategies"][0]["params"]["size"] == 200
+    rows = list(csv.DictReader(fills.open()))
+    assert tuple(rows[0]) == FILL_COLUMNS
+    assert len(rows) == results["scopes"]["total"]["fills"] > 0
+    assert {r["liquidity"] for r in rows} <= {"maker", "taker"}
+    assert all(r["price"].count(".") == 1 and len(r["price"].split(".")[1]) == 2 for r in rows)
+    mm = [r for r in rows if r["strategy"] == "mm"]
+    assert all(r["qty"] != "" and float(r["qty"]) <= 0.002 for r in mm)  # 200 lots of 0.00001
+
+
+def test_cli_on_tick_files_with_a_risk_override(tmp_path, capsys):
+    src = SimSource(seed=2, max_events=60_000)
+    path = tmp_path / "sim.hft"
+    with TickWriter(path, src.instruments[0]) as w:
+        while (batch := src.read(1 << 14)) is not None:
+            w.write(batch)
+    fills = tmp_path / "f.csv"
+    code = run_cli(str(path), "--strategy", "mm", "--risk", "max_position=0.002", "--fills", str(fills), "-q")
+    assert code == 0
+    rows = list(csv.DictReader(fills.open()))
+    assert rows
+    # 0.002 BTC = 200 lots, open orders included: the position never goes beyond
+    assert max(abs(float(r["position_after"])) for r in rows) <= 0.002
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["missing.hft", "--strategy", "mm"], "missing.hft"),
+        (["--sim-events", "10", "--strategy", "nosuch"], "unknown strategy 'nosuch'"),
+        (["--sim-events", "10", "--strategy", "mm", "--param", "gamma=abc"], "gamma must be a number"),
+        (["--sim-events", "10", "--strategy", "mm", "--param", "nope=1"], "unknown parameter 'nope'"),
+        (["--sim-events", "10", "--strategy", "mm", "--risk", "nope=1"], "unknown risk limit 'nope'"),
+        (["--sim-events", "10", "--strategy", "mm", "--risk", "grid.max_position=1"], "no strategy named 'grid'"),
+        (["--sim-events", "10"], "no strategy given"),
+        (["--strategy", "mm"], "nothing to backtest"),
+        (["x.hft", "--sim-events", "10", "--strategy", "mm"], "not both"),
+        (["--sim-events", "10", "--strategy", "nofile.py:X"], "strategy file nofile.py not found"),
+    ],
+)
+def test_cli_errors_are_one_line_exit_2(argv, message, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert run_cli(*argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and message in err
+    assert err.count("\n") == 1
+
+
+def test_progress_bar_shows_rate_and_eta():
+    import io
+    from types import SimpleNamespace
+
+    from hft_tui.engine.backtest import Progress
+
+    out = io.StringIO()
+    bar = Progress(1_000_000, stream=out, after_s=0.0)
+    bar.t0 -= 2.0  # two seconds into the run
+    bar(SimpleNamespace(events_total=250_000))
+    bar.close()
+    text = out.getvalue()
+    assert text.startswith("\r[######") and "25.0%" in text and "M ev/s" in text and "ETA 0:06" in text
+    assert text.endswith("\n")
+    quiet = io.StringIO()
+    Progress(1000, stream=quiet, after_s=60.0)(SimpleNamespace(events_total=10))
+    assert quiet.getvalue() == ""  # short runs show nothing

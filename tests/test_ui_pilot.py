@@ -1,0 +1,225 @@
+"""The workstation's behaviour, driven by Textual's pilot against a scripted engine."""
+
+from __future__ import annotations
+
+import pytest
+
+from hft_tui.engine.commands import EnableStrategy, Pause, Rearm, Resume, SetLimit, SetParam
+from hft_tui.ui.app import HftApp
+from hft_tui.ui.screens.dialogs import ConfirmScreen, HelpScreen, RearmScreen
+from hft_tui.ui.screens.edit import EditScreen, parse_like
+from hft_tui.ui.widgets.status import StatusBar
+from ui_doubles import BTC, ETH, ScriptedLink
+
+
+@pytest.fixture(autouse=True)
+def _user_config(tmp_path, monkeypatch):
+    # settings the app saves go to a throwaway home, never the developer's
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+
+
+def make_app(mode: str = "SIM") -> tuple[HftApp, ScriptedLink]:
+    link = ScriptedLink(mode)
+    return HftApp(link, [BTC, ETH]), link
+
+
+def halted(app: HftApp) -> bool:
+    main = next(s for s in app.screen_stack if s.__class__.__name__ == "MainScreen")
+    bar = main.query_one(StatusBar)
+    return bar.has_class("-halted") and "HALTED" in str(bar.render())
+
+
+@pytest.mark.parametrize("screen_key", [None, "question_mark", "R", "L", "4 e", "g"])
+async def test_kill_switch_works_from_every_screen_and_modal(screen_key):
+    app, link = make_app("REPLAY")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause(0.2)
+        for key in (screen_key or "").split():
+            await pilot.press(key)
+        await pilot.pause(0.1)
+        await pilot.press("ctrl+k")
+        await pilot.pause(0.1)
+        assert link.kills, "kill switch did not reach the engine"
+        assert halted(app)
+
+
+async def test_rearm_needs_the_typed_word():
+    app, link = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause(0.2)
+        await pilot.press("ctrl+k")
+        await pilot.press("R")
+        await pilot.pause(0.1)
+        assert isinstance(app.screen, RearmScreen)
+        await pilot.press(*"yes", "enter")
+        await pilot.pause(0.1)
+        assert isinstance(app.screen, RearmScreen), "a wrong word must not re-arm"
+        assert not any(isinstance(c, Rearm) for c in link.commands)
+        for _ in range(3):
+            await pilot.press("backspace")
+        await pilot.press(*"rearm", "enter")
+        await pilot.pause(0.2)
+        assert any(isinstance(c, Rearm) for c in link.commands)
+        assert not halted(app)
+
+
+async def test_strategy_toggle_sends_enable_command():
+    app, link = make_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.pause(0.2)
+        await pilot.press("4", "space")
+        await pilot.pause(0.1)
+        assert EnableStrategy("mm", False) in link.commands
+
+
+async def test_param_edit_rejects_bad_value_then_applies_good_one():
+    app, link = make_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.pause(0.2)
+        await pilot.press("4", "e")
+        await pilot.pause(0.1)
+        assert isinstance(app.screen, EditScreen)
+        field = app.screen.query_one("#f-gamma")
+        field.value = "abc"
+        await pilot.press("enter")
+        await pilot.pause(0.1)
+        assert isinstance(app.screen, EditScreen)
+        assert "gamma" in str(app.screen.query_one("#error").render())
+        assert not any(isinstance(c, SetParam) for c in link.commands)
+        field.value = "0.25"
+        await pilot.press("enter")
+        await pilot.pause(0.1)
+        assert not isinstance(app.screen, EditScreen)
+        assert SetParam("mm", "gamma", 0.25) in link.commands
+
+
+async def test_limit_edit_sends_set_limit():
+    app, link = make_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.pause(0.2)
+        await pilot.press("L")
+        await pilot.pause(0.1)
+        app.screen.query_one("#f-max_position").value = "0.02"
+        await pilot.press("enter")
+        await pilot.pause(0.1)
+        assert SetLimit("max_position", 0.02) in link.commands
+
+
+def test_parse_like_keeps_types():
+    assert parse_like("3", 1) == 3
+    assert parse_like("0.5", 1.0) == 0.5
+    assert parse_like("off", True) is False
+    for bad, like in (("1.5", 1), ("x", 1.0), ("nan", 1.0), ("maybe", True), ("", "s")):
+        with pytest.raises(ValueError):
+            parse_like(bad, like)
+
+
+async def test_theme_switch_and_save(tmp_path):
+    app, _ = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause(0.2)
+        assert app.theme == "hft-dark"
+        app.theme = "hft-light"
+        await pilot.press("ctrl+s")
+        await pilot.pause(0.1)
+    saved = (tmp_path / "config" / "hft-tui" / "config.toml").read_text()
+    assert 'theme = "hft-light"' in saved
+
+
+async def test_symbol_switch_moves_the_ladder():
+    app, _ = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause(0.2)
+        ladder = app.screen.query_one("DepthLadder")
+        assert any("60000.00" in ladder.render_line(y).text for y in range(ladder.size.height))
+        await pilot.press("s")
+        await pilot.pause(0.2)
+        assert "ETHUSDT" in str(app.screen.query_one(StatusBar).render())
+        assert any("3000.00" in ladder.render_line(y).text for y in range(ladder.size.height))
+
+
+async def test_resize_to_80x24_collapses_panels_into_tabs():
+    app, _ = make_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.pause(0.2)
+        assert not app.screen.has_class("-compact")
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause(0.2)
+        assert app.screen.has_class("-compact")
+        assert app.screen.query_one("#pnl").display
+        assert not app.screen.query_one("#risk").display
+        await pilot.press("3")
+        await pilot.pause(0.1)
+        assert app.screen.query_one("#risk").display and not app.screen.query_one("#pnl").display
+
+
+async def test_help_lists_every_binding_with_its_id():
+    app, _ = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause(0.2)
+        await pilot.press("question_mark")
+        await pilot.pause(0.1)
+        assert isinstance(app.screen, HelpScreen)
+        ids = {row[2] for row in app.screen.rows}
+        assert {"kill", "quit", "rearm", "symbol", "theme", "panel.risk", "ladder.levels", "log.category", "strategy.edit"} <= ids
+
+
+async def test_pause_toggles():
+    app, link = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause(0.2)
+        await pilot.press("p")
+        await pilot.press("p")
+        assert [c for c in link.commands if isinstance(c, (Pause, Resume))] == [Pause(), Resume()]
+
+
+async def test_quit_in_sim_shuts_down_without_asking():
+    app, link = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause(0.2)
+        await pilot.press("q")
+        await pilot.pause(0.1)
+    assert link.shutdowns >= 1
+
+
+async def test_quit_in_live_asks_first():
+    app, link = make_app("LIVE")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause(0.2)
+        await pilot.press("q")
+        await pilot.pause(0.1)
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("n")
+        await pilot.pause(0.1)
+        assert link.shutdowns == 0
+        await pilot.press("q", "y")
+        await pilot.pause(0.1)
+    assert link.shutdowns >= 1
+
+
+async def test_keymap_from_config_remaps_the_kill_switch():
+    link = ScriptedLink()
+    app = HftApp(link, [BTC], keymap={"kill": "f12"})
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause(0.2)
+        await pilot.press("ctrl+k")
+        assert not link.kills
+        await pilot.press("f12")
+        assert link.kills
+
+
+async def test_order_log_filters_by_category_and_strategy():
+    app, _ = make_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.pause(0.2)
+        log = app.screen.query_one("OrderLog")
+        assert len(log._view) == 3
+        log.focus()
+        await pilot.press("f")  # order
+        assert [line.category for line in log._view] == ["order"]
+        await pilot.press("f")  # fill
+        assert [line.category for line in log._view] == ["fill"]
+        for _ in range(6):
+            await pilot.press("f")  # back to all
+        await pilot.press("F")  # first strategy seen: mm
+        assert {line.strategy for line in log._view} == {"mm"}
