@@ -255,3 +255,35 @@ class SimExchange:
             "taker_lots": float(fl[base + FS_TAKER_LOTS]),
             "notional": float(fl[base + FS_NOTIONAL]),
         }
+
+
+# --- numba start-up (``hft_tui.jit``) ---------------------------------------------------------------
+#: the jitted entry points Python calls (``jit`` checks their cache and purges stale ones)
+KERNELS = (exchange_run, exchange_flush, submit, cancel, replace, cancel_all)
+# Seconds to compile the kernels below on a cold cache (a laptop-class core; the 2-core VM
+# this was written on took 30 to 60 s).
+COMPILE_ESTIMATE_S = 30
+
+
+def warm_up() -> None:
+    """Compile (or load from the cache) every exchange entry point with tiny inputs, for
+    writable event arrays and the read-only ones a memory-mapped tick file gives."""
+    from hft_tui.events import ASK, BID, EOM, LEVEL
+
+    ex = SimExchange(1, ExchangeConfig(entry_latency_ns=0), book_window=8, book_capacity=4)
+    ev = np.zeros(2, dtype=EVENT_DTYPE)
+    ev["kind"] = LEVEL
+    ev["side"] = (BID, ASK)
+    ev["px"] = (10, 12)
+    ev["qty"] = 1
+    ev["flags"] = EOM
+    frozen = ev.copy()
+    frozen.flags.writeable = False
+    ex.run(ev)
+    oid = ex.submit(0, 0, BID, c.POST_ONLY, 11, 1)
+    ex.replace(0, oid, 10, 1)
+    ex.cancel(0, oid)
+    ex.cancel_all(0)
+    ex.run(frozen)
+    ex.flush()
+    ex.drain()
