@@ -11,7 +11,17 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from hft_tui.book import book_apply, book_level_qty, new_state
+from hft_tui.book import (
+    CAPACITY_MESSAGE,
+    ERR_SYMBOL,
+    OK,
+    SYMBOL_MESSAGE,
+    BookCapacityError,
+    BookSymbolError,
+    book_apply,
+    book_level_qty,
+    new_state,
+)
 from hft_tui.events import EOM, EVENT_DTYPE, EXECUTE, LEVEL, TRADE
 
 
@@ -38,7 +48,11 @@ def to_l2(book, events, out):
         e = events[i]
         sym = np.int64(e.sym)
         side = np.int64(e.side)
-        book_apply(book, sym, np.int64(e.kind), side, e.px, e.qty)
+        status = book_apply(book, sym, np.int64(e.kind), side, e.px, e.qty)
+        if status == ERR_SYMBOL:
+            raise BookSymbolError(SYMBOL_MESSAGE)
+        if status != OK:
+            raise BookCapacityError(CAPACITY_MESSAGE)
         if e.kind == EXECUTE:
             _put(out, k, e, TRADE, -side, e.qty, e.order_id, 0)
             k += 1
