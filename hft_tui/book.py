@@ -28,8 +28,17 @@ stable so that numba's on-disk cache keeps serving them.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
+from hft_tui.book_apply import (
+    CAPACITY_MESSAGE,
+    SYMBOL_MESSAGE,
+    BookCapacityError,
+    BookSymbolError,
+    book_apply,
+    book_apply_batch,
+    book_apply_until,
+    book_clear,
+)
 from hft_tui.book_depth import (
     NO_PRICE,
     book_best_px,
@@ -40,19 +49,17 @@ from hft_tui.book_depth import (
     book_qty_through,
     side_index,
 )
-from hft_tui.book_ladder import (
-    BookCapacityError,
-    BookState,
-    ladder_clear,
-    ladder_drop_better,
-    ladder_update,
-    new_state,
-)
+from hft_tui.book_ladder import ERR_CAPACITY, ERR_SYMBOL, OK, BookState, new_state
 from hft_tui.errors import HftError
-from hft_tui.events import ADD, ASK, BID, CANCEL, CLEAR, EOM, EVENT_DTYPE, EXECUTE, LEVEL, QUOTE
+from hft_tui.events import ASK, BID, EOM, EVENT_DTYPE, LEVEL, QUOTE
 
 __all__ = [
+    "CAPACITY_MESSAGE",
+    "SYMBOL_MESSAGE",
+    "ERR_CAPACITY",
+    "ERR_SYMBOL",
     "NO_PRICE",
+    "OK",
     "Book",
     "BookCapacityError",
     "BookState",
@@ -71,74 +78,6 @@ __all__ = [
     "side_index",
     "warm_up",
 ]
-
-
-class BookSymbolError(HftError):
-    """An event's symbol index is beyond the book's symbols."""
-
-
-@njit(cache=True, nogil=True)
-def book_clear(st, sym):
-    """Empty both sides of ``sym``."""
-    ladder_clear(st, sym, 0)
-    ladder_clear(st, sym, 1)
-
-
-@njit(cache=True, nogil=True)
-def book_apply(st, sym, kind, side, px, qty):
-    """Apply one event, given by its fields, to the book."""
-    if sym < 0 or sym >= st.qty.shape[0]:
-        raise BookSymbolError("event symbol index beyond the book's symbols")
-    if kind == CLEAR:
-        book_clear(st, sym)
-        return
-    if kind < LEVEL or kind > QUOTE:
-        return  # TRADE (3) is inside the range and falls through below
-    if side == BID:
-        si = 0
-        key = px
-    elif side == ASK:
-        si = 1
-        key = -px
-    else:
-        return
-    if kind == LEVEL:
-        ladder_update(st, sym, si, key, qty, False)
-    elif kind == ADD:
-        ladder_update(st, sym, si, key, qty, True)
-    elif kind == CANCEL or kind == EXECUTE:
-        ladder_update(st, sym, si, key, -qty, True)
-    elif kind == QUOTE:
-        ladder_drop_better(st, sym, si, key)
-        ladder_update(st, sym, si, key, qty, False)
-
-
-@njit(cache=True, nogil=True)
-def book_apply_batch(st, events, start, end):
-    """Apply ``events[start:end]``; return ``end``, the index after the last one."""
-    for i in range(start, end):
-        e = events[i]
-        # int64 everywhere: one compiled book_apply for batch and Python callers
-        book_apply(st, np.int64(e.sym), np.int64(e.kind), np.int64(e.side), e.px, e.qty)
-    return end
-
-
-@njit(cache=True, nogil=True)
-def book_apply_until(st, events, start, end, eom_sym, stop_at, count):
-    """Apply events from ``start`` and stop right after a message boundary.
-
-    Every event with the EOM flag whose symbol is ``eom_sym`` (any symbol if
-    ``eom_sym < 0``) adds one to ``count[0]``; the call returns the index after
-    the event that brings ``count[0]`` to ``stop_at``, or ``end``.
-    """
-    for i in range(start, end):
-        e = events[i]
-        book_apply(st, np.int64(e.sym), np.int64(e.kind), np.int64(e.side), e.px, e.qty)
-        if e.flags & EOM and (eom_sym < 0 or e.sym == eom_sym):
-            count[0] += 1
-            if count[0] == stop_at:
-                return i + 1
-    return end
 
 
 def _check_side(side: int) -> int:
@@ -227,6 +166,9 @@ def warm_up() -> None:
     book.qty_through(0, ASK, 11)
     book.clear(0)
 
+
+# Seconds to compile the kernels above on a cold cache (a laptop-class core).
+COMPILE_ESTIMATE_S = 10
 
 KERNELS = (
     book_apply,

@@ -5,12 +5,17 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from hft_tui import jit
 from hft_tui.book import (
+    ERR_CAPACITY,
+    ERR_SYMBOL,
     NO_PRICE,
+    OK,
     Book,
     BookCapacityError,
     BookSymbolError,
     book_apply,
+    book_apply_batch,
     book_apply_until,
     book_best_px,
     book_best_qty,
@@ -34,6 +39,11 @@ from hft_tui.events import (
     empty,
 )
 from hft_tui.reference import ReferenceBook
+
+
+@pytest.fixture(scope="module", autouse=True)
+def kernels():
+    jit.prepare(["book"], stream=None)  # also drops kernels cached from older sources
 
 
 def events(*rows):
@@ -187,8 +197,9 @@ def test_event_beyond_symbols_is_rejected():
     b = Book(1)
     with pytest.raises(BookSymbolError):
         b.apply(events((LEVEL, BID, 10, 1, 3)))
-    with pytest.raises(BookSymbolError):  # the jitted path checks too
-        book_apply(b.state, 1, LEVEL, BID, 10, 1)
+    assert book_apply(b.state, 1, LEVEL, BID, 10, 1) == ERR_SYMBOL  # jitted: a code
+    with pytest.raises(BookSymbolError):  # a jitted batch raises
+        book_apply_batch(b.state, events((LEVEL, BID, 10, 1, 3)), 0, 1)
 
 
 def test_overflow_capacity_is_a_clear_error():
@@ -199,6 +210,9 @@ def test_overflow_capacity_is_a_clear_error():
         b.apply(events((LEVEL, BID, 1, 1)))
     with pytest.raises(BookCapacityError):  # re-anchoring up would push one more out
         b.apply(events((LEVEL, BID, 5000, 1)))
+    assert book_apply(b.state, 0, LEVEL, BID, 5000, 1) == ERR_CAPACITY
+    assert book_apply(b.state, 0, LEVEL, BID, 1000, 0) == OK  # the book is unchanged
+    assert b.depth(0, BID, 9)[0].tolist() == [900, 800, 700, 600]
 
 
 def test_constructor_rejects_nonsense():

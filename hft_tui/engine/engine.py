@@ -79,7 +79,7 @@ class Engine:
         self.watchdog = Watchdog(self.kill, self.settings.hook_budget_ms / 1000.0)
         self.risk = RiskManager(cfg, self.instruments, names, self.kill)
         self.portfolio = Portfolio(self.instruments, names)
-        self.xl = exchange_link.ExchangeLink(cfg, self.instruments, getattr(source, "venue", None))
+        self.xl = exchange_link.ExchangeLink(cfg, self.instruments)
         self.tape = Tape(self.n_syms)
         self.desk = OrderDesk(self)
         self.slots = [Slot(i, spec, spec.build(), self.n_syms) for i, spec in enumerate(specs)]
@@ -182,6 +182,11 @@ class Engine:
         commands_empty = self.commands.empty
         pacer = self.pacer
         publisher = self.publisher
+        if events.flags.writeable:
+            # One array type for every jitted kernel (tick files are read-only maps):
+            # numba compiles each kernel once instead of twice.
+            events = events.view()
+            events.flags.writeable = False
         n = len(events)
         i = 0
         self._events = events

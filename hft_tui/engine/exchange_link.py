@@ -76,7 +76,7 @@ def first_at_or_after(events, start, end, ts):
 
 
 class ExchangeLink:
-    def __init__(self, cfg: Mapping[str, Any], instruments: Sequence[Instrument], venue: Any = None) -> None:
+    def __init__(self, cfg: Mapping[str, Any], instruments: Sequence[Instrument]) -> None:
         self.config = from_config(cfg)
         self.instruments = list(instruments)
         self.n = len(self.instruments)

@@ -1,8 +1,8 @@
 """Load (or, the first time, compile) every jitted kernel the engine uses, outside timed runs.
 
 numba compiles a kernel on its first call for each argument type; the engine
-meets two event-array types (writable from the sim, read-only from memory-mapped
-tick files), so both are exercised here.
+passes every event array to its kernels read-only (as memory-mapped tick files
+are), so one type is exercised here.
 """
 
 from __future__ import annotations
@@ -34,27 +34,26 @@ def warm_up() -> None:
     cfg = load(use_user_file=False)
     inst = Instrument("WARMUP", "0.01", "0.01")
     tape = Tape(1)
-    for writeable in (True, False):
-        ev = _events()
-        ev.flags.writeable = writeable
-        xl = ExchangeLink(cfg, [inst])
-        xl.watch([(100, 1, 102, 1)])
-        xl.tops()
-        oid = xl.new_order(0, 1, 98, 1, "post_only", 0, 0)
-        xl.replace(oid, 97, 1, 0)
-        xl.new_order(0, -1, 103, 1, "limit", 0, 0)
-        xl.new_order(0, 1, 110, 1, "ioc", 0, 0)
-        xl.cancel(oid, 0)
-        i = 0
-        while i < len(ev):
-            i = xl.run(ev, i, len(ev), 1 << 62)
-            xl.take_own()
-        xl.depth(0, 1, 5)
-        tape.update(ev, 0, len(ev))
-        after_messages(ev, 0, len(ev), 1)
-        count_messages(ev, 0, len(ev))
-        first_at_or_after(ev, 0, len(ev), 2)
-        last_message_end(ev, 0, len(ev))
-        first_message_end(ev, 0, len(ev))
-        xl.fast_forward_to(3)
-        xl.fast_forward(ev, 0, len(ev))
+    ev = _events()
+    ev.flags.writeable = False  # the engine hands the kernels read-only arrays only
+    xl = ExchangeLink(cfg, [inst])
+    xl.watch([(100, 1, 102, 1)])
+    xl.tops()
+    oid = xl.new_order(0, 1, 98, 1, "post_only", 0, 0)
+    xl.replace(oid, 97, 1, 0)
+    xl.new_order(0, -1, 103, 1, "limit", 0, 0)
+    xl.new_order(0, 1, 110, 1, "ioc", 0, 0)
+    xl.cancel(oid, 0)
+    i = 0
+    while i < len(ev):
+        i = xl.run(ev, i, len(ev), 1 << 62)
+        xl.take_own()
+    xl.depth(0, 1, 5)
+    tape.update(ev, 0, len(ev))
+    after_messages(ev, 0, len(ev), 1)
+    count_messages(ev, 0, len(ev))
+    first_at_or_after(ev, 0, len(ev), 2)
+    last_message_end(ev, 0, len(ev))
+    first_message_end(ev, 0, len(ev))
+    xl.fast_forward_to(3)
+    xl.fast_forward(ev, 0, len(ev))

@@ -1,0 +1,175 @@
+"""Replaying events through the book into LOBSTER-style depth rows (``hft-tui book``).
+
+A row is ``msg,ask_px_1,ask_sz_1,bid_px_1,bid_sz_1,...`` up to N levels, taken
+right after a source message ends (an event with EOM), never inside one. ``msg``
+counts the chosen symbol's messages from 0: in a stream of several symbols only
+that symbol's messages are counted and shown (the others do not touch its book).
+
+The replay between rows is jitted: one call per batch applies the events and
+writes the depth of every K-th message into an int64 matrix; Python only turns
+the rows it prints into text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TextIO
+
+import numpy as np
+from numba import njit
+
+from hft_tui.book import Book, book_apply_batch, book_apply_until, book_depth
+from hft_tui.book_depth import NO_PRICE
+from hft_tui.errors import HftError
+from hft_tui.events import ASK, BID, EOM, EVENT_DTYPE, LEVEL
+from hft_tui.instrument import Instrument
+
+ROWS_PER_CALL = 4096  # rows the kernel writes before handing them to Python
+
+
+@njit(cache=True, nogil=True)
+def snapshot_row(st, sym, row, px, qty):
+    """Write the depth of ``sym`` into ``row[1:]`` (ask px, ask qty, bid px, bid qty per level)."""
+    n = px.shape[0]
+    for c in range(1, row.shape[0]):
+        row[c] = NO_PRICE if c % 2 == 1 else 0
+    for j, side in enumerate((ASK, BID)):
+        k = book_depth(st, sym, side, n, px, qty)
+        for i in range(k):
+            row[1 + 4 * i + 2 * j] = px[i]
+            row[2 + 4 * i + 2 * j] = qty[i]
+
+
+@njit(cache=True, nogil=True)
+def replay_rows(st, events, start, end, sym, every, count, rows, px, qty):
+    """Apply events from ``start``; after every ``every``-th message of ``sym`` add a row.
+
+    ``count[0]`` is the running number of ``sym``'s messages. Stops when ``rows``
+    is full or at ``end``; returns (index after the last applied event, rows written).
+    """
+    r = 0
+    i = start
+    while i < end:
+        stop = (count[0] // every + 1) * every
+        i = book_apply_until(st, events, i, end, sym, stop, count)
+        if count[0] == stop:
+            rows[r, 0] = stop - 1
+            snapshot_row(st, sym, rows[r], px, qty)
+            r += 1
+            if r == rows.shape[0]:
+                break
+    return i, r
+
+
+class DepthCsv:
+    """Formats depth rows as CSV text with exact decimals; empty levels are empty fields."""
+
+    def __init__(self, instrument: Instrument, levels: int):
+        self.instrument = instrument
+        self.levels = levels
+        self._px: dict[int, str] = {NO_PRICE: ""}
+        self._qty: dict[int, str] = {0: ""}
+
+    def header(self) -> str:
+        cols = ["msg"]
+        for i in range(1, self.levels + 1):
+            cols += [f"ask_px_{i}", f"ask_sz_{i}", f"bid_px_{i}", f"bid_sz_{i}"]
+        return ",".join(cols) + "\n"
+
+    def rows(self, rows: np.ndarray) -> str:
+        """``rows`` as int64 [n, 1 + 4 * levels]: msg, then px, qty pairs."""
+        if len(self._px) > 1 << 20:  # prices wander; keep the caches bounded
+            self._px = {NO_PRICE: ""}
+            self._qty = {0: ""}
+        px_str = self._px
+        qty_str = self._qty
+        ticks = self.instrument.ticks_to_str
+        lots = self.instrument.lots_to_str
+        lines = []
+        for row in rows.tolist():
+            cells = [str(row[0])]
+            for c in range(1, len(row), 2):
+                p, q = row[c], row[c + 1]
+                s = px_str.get(p)
+                if s is None:
+                    s = px_str[p] = ticks(p)
+                t = qty_str.get(q)
+                if t is None:
+                    t = qty_str[q] = lots(q)
+                cells.append(s)
+                cells.append(t)
+            lines.append(",".join(cells))
+        return "\n".join(lines) + "\n" if lines else ""
+
+
+def replay_csv(
+    batches: Iterable[np.ndarray],
+    instrument: Instrument,
+    out: TextIO,
+    *,
+    levels: int,
+    every: int | None = None,
+    symbol: int = 0,
+    n_symbols: int = 1,
+) -> int:
+    """Write the header, then a row after every ``every``-th message of ``symbol``.
+
+    ``every=None``: one row, after the last message. Returns the number of
+    messages of ``symbol`` seen.
+    """
+    if levels < 1:
+        raise HftError(f"levels must be at least 1, got {levels}")
+    if every is not None and every < 1:
+        raise HftError(f"every must be at least 1, got {every}")
+    if not 0 <= symbol < n_symbols:
+        raise HftError(f"symbol index {symbol} is not in 0..{n_symbols - 1}")
+    st = Book(n_symbols).state
+    csv = DepthCsv(instrument, levels)
+    out.write(csv.header())
+    px = np.empty(levels, np.int64)
+    qty = np.empty(levels, np.int64)
+    count = np.zeros(1, np.int64)
+    rows = np.empty((ROWS_PER_CALL if every else 1, 1 + 4 * levels), np.int64)
+    for events in batches:
+        n = len(events)
+        if every:
+            i = 0
+            while i < n:
+                i, r = replay_rows(st, events, i, n, symbol, every, count, rows, px, qty)
+                if r:
+                    out.write(csv.rows(rows[:r]))
+            continue
+        # Only the last message matters: snapshot after this batch's last one.
+        ends = np.flatnonzero((events["flags"] & EOM).astype(bool) & (events["sym"] == symbol))
+        if len(ends):
+            book_apply_batch(st, events, 0, int(ends[-1]) + 1)
+            count[0] += len(ends)
+            rows[0, 0] = count[0] - 1
+            snapshot_row(st, symbol, rows[0], px, qty)
+            book_apply_batch(st, events, int(ends[-1]) + 1, n)
+        else:
+            book_apply_batch(st, events, 0, n)
+    if not every and count[0]:
+        out.write(csv.rows(rows[:1]))
+    return int(count[0])
+
+
+def warm_up() -> None:
+    ev = np.zeros(2, dtype=EVENT_DTYPE)
+    ev["kind"] = LEVEL
+    ev["side"] = (BID, ASK)
+    ev["px"] = (10, 11)
+    ev["qty"] = 1
+    ev["flags"] = EOM
+    frozen = ev.copy()
+    frozen.flags.writeable = False
+    st = Book(1, window=8, capacity=4).state
+    rows = np.zeros((1, 5), np.int64)
+    px = np.zeros(1, np.int64)
+    for events in (ev, frozen):  # writable arrays, and read-only tick-file views
+        replay_rows(st, events, 0, 2, 0, 1, np.zeros(1, np.int64), rows, px, px.copy())
+    snapshot_row(st, 0, rows[0], px, px.copy())
+
+
+COMPILE_ESTIMATE_S = 4
+KERNELS = (snapshot_row, replay_rows)

@@ -1,0 +1,92 @@
+"""The compile notice and the stale-cache purge, on toy kernels in fresh processes."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+from hft_tui import book, jit
+
+RUN = """
+import sys
+from pathlib import Path
+sys.path.insert(0, {src!r})
+from hft_tui import jit
+jit.KERNEL_MODULES = {{"toy": "toy_top"}}
+jit.PACKAGE_DIR = Path({src!r})
+import toy_top
+jit.prepare()
+print(toy_top.f(1))
+"""
+
+
+def write_toy(src: Path, step: int) -> None:
+    """toy_top.f calls toy_dep.g from another file: the case numba's cache misses."""
+    (src / "toy_dep.py").write_text(
+        textwrap.dedent(
+            f"""
+            from numba import njit
+
+            @njit(cache=True)
+            def g(x):
+                return x + {step}
+            """
+        )
+    )
+    (src / "toy_top.py").write_text(
+        textwrap.dedent(
+            """
+            from numba import njit
+            from toy_dep import g
+
+            @njit(cache=True)
+            def f(x):
+                return g(x) * 10
+
+            KERNELS = (f,)
+            COMPILE_ESTIMATE_S = 1
+
+            def warm_up():
+                f(0)
+            """
+        )
+    )
+
+
+def run_toy(src: Path, cache: Path) -> tuple[str, str]:
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(cache), "PYTHONPATH": str(Path.cwd())}
+    proc = subprocess.run(
+        [sys.executable, "-c", RUN.format(src=str(src))],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    return proc.stdout.strip(), proc.stderr
+
+
+def test_notice_on_cold_cache_only_and_stale_callers_recompiled(tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+    cache = tmp_path / "cache"
+    write_toy(src, 1)
+    out, err = run_toy(src, cache)
+    assert out == "20"
+    assert err.startswith("compiling numba kernels (first run only, ~1 s)...")
+    assert " compiled in " in err and err.endswith(" s\n")
+    out, err = run_toy(src, cache)
+    assert (out, err) == ("20", "")  # warm: silent
+    write_toy(src, 2)  # only the callee's file changes
+    out, err = run_toy(src, cache)
+    assert out == "30"  # numba alone would still answer 20 from f's cache
+    assert err.startswith("compiling numba kernels")
+
+
+def test_book_warm_up_covers_every_registered_kernel():
+    jit.prepare(["book"], stream=None)
+    assert all(k.signatures for k in book.KERNELS)
+    assert jit.is_warm(book.KERNELS)
