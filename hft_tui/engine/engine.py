@@ -152,7 +152,8 @@ class Engine:
                 self.control.reread = False
                 if self.control.stopping:
                     break
-                if self.control.paused and not self.control.step_pending:
+                # paused: nothing is read, except to finish a seek (the book at the target)
+                if self.control.paused and not self.control.step_pending and self.xl.ff_until is None:
                     self.control.wait_paused()
                     continue
                 batch = self.source.read(self.settings.batch_events, 0.05)
@@ -345,7 +346,8 @@ class Engine:
 
     def _start_strategies(self, now: int) -> None:
         self._started = True
-        self.now = max(self.now, now)
+        # a seek before the first batch (replay --start) moved the clock to its target
+        now = self.now = max(self.now, now)
         self.sampler.start(now)
         for slot in self.slots:
             slot.started = True
