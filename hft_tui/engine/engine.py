@@ -214,7 +214,7 @@ class Engine:
                     continue
                 end, step_deadline = control.step_window(events, i, n, self.now)
                 deadline = min(deadline, step_deadline)
-            if pacer.speed is not None:
+            if pacer.speed is not None and not control.paused:  # a step is not paced: it jumps
                 deadline = min(deadline, pacer.horizon(self.now))
             j = xl.run(events, i, end, deadline)
             if control.paused:

@@ -270,8 +270,10 @@ class HftApp(App[None]):
             self._paused = self._want_paused = True
 
     def action_seek(self) -> None:
-        now = self._snap.exch_ts if self._snap else 0
         span = getattr(self.link, "span", None)
+        now = self._snap.exch_ts if self._snap else 0
+        if now <= 0 and span:
+            now = span[0]  # nothing played yet: offsets count from the first event
 
         def done(ts: int | None) -> None:
             if ts is not None:
