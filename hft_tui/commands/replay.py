@@ -90,12 +90,30 @@ def open_replay(paths: list[str], specs: list, cfg: dict, *, speed: float | None
         raise
 
 
-def run(args: argparse.Namespace) -> int:
+def session(args: argparse.Namespace) -> tuple[dict, list]:
+    """Settings and strategies; a replay without ``--strategy`` only shows the data."""
     from hft_tui.commands.run import load_session
+
+    if args.strategy:
+        return load_session(args, [])
+    from hft_tui import config
+    from hft_tui.engine.risk_args import apply_risk_overrides
+    from hft_tui.errors import HftError
+
+    if args.param:
+        raise HftError(f"--param {args.param[0]}: no strategy given (--strategy NAME_OR_PATH)")
+    cfg = config.load(args.config, args.overrides)
+    named = apply_risk_overrides(cfg, args.risk)
+    if named:
+        raise HftError(f"--risk {sorted(named)[0]}.*: no strategy named {sorted(named)[0]!r}")
+    return cfg, []
+
+
+def run(args: argparse.Namespace) -> int:
     from hft_tui.feeds.inputs import prepare_inputs
     from hft_tui.ui.launch import run_workstation
 
-    cfg, specs = load_session(args, [])
+    cfg, specs = session(args)
     with prepare_inputs(args) as inputs:
         link = open_replay(inputs.paths, specs, cfg, speed=args.speed, start=args.start, paused=args.paused)
         for warning in link.source.warnings:
