@@ -117,8 +117,8 @@ class SeekScreen(ModalScreen[int | None]):
         from hft_tui.ui.widgets.status import format_exch_time
 
         with Vertical():
-            yield Label("[b]Seek[/b] to an exchange time, UTC (YYYY-MM-DD HH:MM:SS[.fff] or HH:MM:SS),")
-            yield Label("or by an offset from now (+10s, -1m, +1h30m)")
+            yield Label("[b]Seek[/b] to an exchange time, UTC: YYYY-MM-DD HH:MM:SS[.fff],")
+            yield Label("HH:MM:SS[.fff] (the same day), or an offset: +10s, -1m, +1h30m")
             if self.span:
                 yield Label(f"data: {format_exch_time(self.span[0])} .. {format_exch_time(self.span[1])[11:]}")
             yield Input(self.current, id="when")

@@ -1,7 +1,7 @@
 """The replay progress bar: where the replay stands in the data's exchange time.
 
 One line under the status line, in REPLAY mode only:
-``2024-01-01 09:31:02.125 ━━━━━━━━━╸──────────  42.7%  of 09:00:00 .. 10:14:59``.
+``2024-01-01 09:31:02.125 ━━━━━━━━━╸──────────  42.7% @ 10x  of 09:00:00 .. 10:14:59``.
 The position is the engine's exchange time within the span of the data (first
 to last event), so it moves smoothly at any speed and jumps with a seek; the
 engine's snapshot gives it, the bar never looks at market data itself.
@@ -36,6 +36,7 @@ class ReplayBar(Widget):
         self.span = span
         self.exch_ts = 0
         self.state = ""
+        self.speed: float | None = None
         self._key: tuple = ()
 
     @property
@@ -47,8 +48,9 @@ class ReplayBar(Widget):
             return
         self.exch_ts = snap.exch_ts
         self.state = snap.engine_state
+        self.speed = snap.speed
         # redraw when the millisecond shown or the bar's cell could change
-        key = (snap.exch_ts // 1_000_000, round(self.fraction, 4), snap.engine_state)
+        key = (snap.exch_ts // 1_000_000, round(self.fraction, 4), snap.engine_state, snap.speed)
         if key != self._key:
             self._key = key
             self.refresh()
@@ -58,9 +60,11 @@ class ReplayBar(Widget):
         first, last = self.span
         frac = 1.0 if self.state == "ended" else self.fraction
         now = format_exch_time(self.exch_ts) if self.exch_ts > 0 else format_exch_time(first)
-        right = f" {100 * frac:5.1f}%  of {format_exch_time(first)[11:19]} .. {format_exch_time(last)[11:19]}"
-        if width - len(now) - len(right) < 12:
-            right = f" {100 * frac:5.1f}%"
+        speed = "max" if self.speed is None else f"{self.speed:g}x"
+        right = f" {100 * frac:5.1f}% @ {speed}"
+        span = f"  of {format_exch_time(first)[11:19]} .. {format_exch_time(last)[11:19]}"
+        if width - len(now) - len(right) - len(span) >= 12:
+            right += span
         bar_w = max(0, width - len(now) - len(right) - 1)
         text = Text(now, style="bold")
         text.append(" ")
