@@ -61,6 +61,8 @@ def run(args: argparse.Namespace) -> int:
         raise HftError("give input files or --sim-events, not both")
     if not args.files and args.sim_events is None:
         raise HftError("nothing to backtest: give input files or --sim-events N")
+    if args.format and args.sim_events is not None:
+        raise HftError("--format applies to input files, not to --sim-events")
     if args.seed is not None and args.sim_events is None:
         raise HftError("--seed applies to --sim-events only")
     cfg = config.load(args.config, args.overrides)
