@@ -20,6 +20,17 @@ offset, plus a sorted overflow for the levels worse than the window, so the
 book is exact at any price while an update inside the window is one array
 index. Re-anchoring happens only on price jumps of more than W/4 ticks.
 
+Departures from the first design, and why:
+
+- a ``low`` bound per side (no level below it), so that a clear and the scan
+  for the next best stop there instead of walking the whole window;
+- the jitted updates return status codes instead of raising, take per-side
+  views and read each ``BookState`` field once: otherwise numba counts
+  references (atomic operations) around the calls, which made the first
+  version about 20 times slower;
+- the batch loop (``book_apply.book_apply_until``) does in-window updates inline and calls the
+  general path only for the rest, so its inner loop keeps state in registers.
+
 Hot paths call the jitted functions directly with a ``BookState``; ``Book``
 wraps them for tests, the CLI and other Python callers. The signatures are
 stable so that numba's on-disk cache keeps serving them.

@@ -61,14 +61,30 @@ def replay_rows(st, events, start, end, sym, every, count, rows, px, qty):
     return i, r
 
 
+def _distinct(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """np.unique(values, return_inverse=True), without sorting when the values
+    span a narrow range (prices near the touch, and most sizes)."""
+    lo, hi = int(values.min()), int(values.max())
+    if lo == NO_PRICE:  # empty levels: one code of their own
+        real = values[values != NO_PRICE]
+        lo = int(real.min()) if len(real) else 0
+    if hi - lo > 4 * len(values):
+        return np.unique(values, return_inverse=True)
+    offset = np.where(values == NO_PRICE, 0, values - lo + 1)
+    present = np.zeros(hi - lo + 2, dtype=bool)
+    present[offset] = True
+    codes = np.cumsum(present) - 1
+    found = np.flatnonzero(present)
+    distinct = np.where(found == 0, NO_PRICE, found + lo - 1)
+    return distinct, codes[offset]
+
+
 class DepthCsv:
     """Formats depth rows as CSV text with exact decimals; empty levels are empty fields."""
 
     def __init__(self, instrument: Instrument, levels: int):
         self.instrument = instrument
         self.levels = levels
-        self._px: dict[int, str] = {NO_PRICE: ""}
-        self._qty: dict[int, str] = {0: ""}
 
     def header(self) -> str:
         cols = ["msg"]
@@ -77,29 +93,23 @@ class DepthCsv:
         return ",".join(cols) + "\n"
 
     def rows(self, rows: np.ndarray) -> str:
-        """``rows`` as int64 [n, 1 + 4 * levels]: msg, then px, qty pairs."""
-        if len(self._px) > 1 << 20:  # prices wander; keep the caches bounded
-            self._px = {NO_PRICE: ""}
-            self._qty = {0: ""}
-        px_str = self._px
-        qty_str = self._qty
-        ticks = self.instrument.ticks_to_str
-        lots = self.instrument.lots_to_str
-        lines = []
-        for row in rows.tolist():
-            cells = [str(row[0])]
-            for c in range(1, len(row), 2):
-                p, q = row[c], row[c + 1]
-                s = px_str.get(p)
-                if s is None:
-                    s = px_str[p] = ticks(p)
-                t = qty_str.get(q)
-                if t is None:
-                    t = qty_str[q] = lots(q)
-                cells.append(s)
-                cells.append(t)
-            lines.append(",".join(cells))
-        return "\n".join(lines) + "\n" if lines else ""
+        """``rows`` as int64 [n, 1 + 4 * levels]: msg, then px, qty pairs.
+
+        Each distinct number is formatted once (np.unique), the cells are put
+        in place by numpy indexing, and each line is one str.join.
+        """
+        if not len(rows):
+            return ""
+        cells = np.empty(rows.shape, dtype=object)
+        cells[:, 0] = [str(m) for m in rows[:, 0].tolist()]
+        for col, fmt, empty_value in (
+            (slice(1, None, 2), self.instrument.ticks_to_str, NO_PRICE),
+            (slice(2, None, 2), self.instrument.lots_to_str, 0),
+        ):
+            values, where = _distinct(rows[:, col].ravel())
+            text = np.array([fmt(v) if v != empty_value else "" for v in values.tolist()], dtype=object)
+            cells[:, col] = text[where].reshape(len(rows), -1)
+        return "\n".join(map(",".join, cells.tolist())) + "\n"
 
 
 def replay_csv(

@@ -25,6 +25,7 @@ COMMANDS: dict[str, str] = {
     "replay": "hft_tui.commands.replay",
     "convert": "hft_tui.commands.convert",
     "bench": "hft_tui.commands.bench",
+    "record": "hft_tui.commands.record",
 }
 
 

@@ -33,6 +33,7 @@ from typing import Any, TextIO
 KERNEL_MODULES: dict[str, str] = {
     "book": "hft_tui.book",
     "book_replay": "hft_tui.book_replay",
+    "binance": "hft_tui.feeds.binance_kernels",
 }
 
 STAMP_NAME = "hft_tui-sources.sha256"
@@ -118,16 +119,35 @@ def warm_up(names: Iterable[str] | None = None) -> None:
         mod.warm_up()
 
 
+def forget_compiled(kernel_list: Iterable[Any]) -> None:
+    """Drop the in-memory code of kernels, so that their next call compiles afresh.
+
+    For kernels this process loaded before a purge: they may come from the
+    deleted, stale files. (What numba's own ``recompile`` does first.)
+    """
+    for k in kernel_list:
+        if k.signatures:
+            try:
+                k._make_finalizer()()
+                k._reset_overloads()
+            except Exception:  # numba internals moved: this process keeps what it has
+                pass
+
+
 def prepare(names: Iterable[str] | None = None, stream: TextIO | None = sys.stderr) -> float | None:
     """Make the kernels ready; announce on ``stream`` if they must be compiled.
 
+    The stale-source check covers every registered module (a change anywhere
+    may be inlined anywhere); the warm-up covers ``names`` (default: all).
     Returns the compile time in seconds, or None when the cache was warm.
     """
     mods = modules(names)
     kernel_list = kernels(mods)
-    dirs = cache_dirs(kernel_list)
+    every = kernels(modules())
+    dirs = cache_dirs(every)
     fingerprint = sources_fingerprint(PACKAGE_DIR)
-    purge_if_stale(dirs, fingerprint)
+    if purge_if_stale(dirs, fingerprint):
+        forget_compiled(every)
     if is_warm(kernel_list):
         for mod in mods:
             mod.warm_up()

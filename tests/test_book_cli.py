@@ -160,3 +160,17 @@ def test_cli_bad_levels_is_a_usage_error(tmp_path):
     )
     assert proc.returncode == 2
     assert proc.stderr.count("\n") == 1 and "--levels" in proc.stderr
+
+
+@pytest.mark.parametrize("spread", [10, 10**9])  # the dense path and the np.unique one
+def test_distinct_matches_numpy_unique(spread):
+    from hft_tui.book_depth import NO_PRICE
+    from hft_tui.book_replay import _distinct
+
+    rng = np.random.default_rng(spread)
+    values = rng.integers(-spread, spread, 500)
+    values[::7] = NO_PRICE
+    got, where = _distinct(values)
+    want, inverse = np.unique(values, return_inverse=True)
+    assert got.tolist() == want.tolist()
+    assert (got[where] == values).all() and (where == inverse).all()

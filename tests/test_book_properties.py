@@ -113,7 +113,7 @@ def fast(n: int) -> settings:
     return settings(max_examples=n, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
-@fast(1000)
+@fast(800)
 @given(streams(n_symbols=1, spread=20))
 def test_small_window_agrees_after_every_event(ev):
     """W=16: most updates cross the window edge, re-anchor it or live in the overflow."""
@@ -126,7 +126,7 @@ def test_smallest_window_agrees_after_every_event(ev):
     check_every_event(ev, 1, window=4, capacity=4096)
 
 
-@fast(600)
+@fast(500)
 @given(streams(n_symbols=3, spread=80))
 def test_window_64_several_symbols_agree(ev):
     check_every_event(ev, 3, window=64, capacity=4096)

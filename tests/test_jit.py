@@ -18,6 +18,7 @@ from hft_tui import jit
 jit.KERNEL_MODULES = {{"toy": "toy_top"}}
 jit.PACKAGE_DIR = Path({src!r})
 import toy_top
+{before}
 jit.prepare()
 print(toy_top.f(1))
 """
@@ -56,10 +57,11 @@ def write_toy(src: Path, step: int) -> None:
     )
 
 
-def run_toy(src: Path, cache: Path) -> tuple[str, str]:
-    env = {**os.environ, "NUMBA_CACHE_DIR": str(cache), "PYTHONPATH": str(Path.cwd())}
+def run_toy(src: Path, cache: Path, before: str = "") -> tuple[str, str]:
+    root = Path(jit.__file__).resolve().parents[1]  # so the child imports this package
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(cache), "PYTHONPATH": str(root)}
     proc = subprocess.run(
-        [sys.executable, "-c", RUN.format(src=str(src))],
+        [sys.executable, "-c", RUN.format(src=str(src), before=before)],
         env=env,
         capture_output=True,
         text=True,
@@ -84,6 +86,20 @@ def test_notice_on_cold_cache_only_and_stale_callers_recompiled(tmp_path):
     out, err = run_toy(src, cache)
     assert out == "30"  # numba alone would still answer 20 from f's cache
     assert err.startswith("compiling numba kernels")
+
+
+def test_kernels_loaded_before_a_purge_are_compiled_afresh(tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+    cache = tmp_path / "cache"
+    write_toy(src, 1)
+    run_toy(src, cache)
+    write_toy(src, 2)
+    # f runs (from its stale cache) before prepare finds the sources changed
+    out, _ = run_toy(src, cache, before="print(toy_top.f(1))")
+    assert out.split() == ["20", "30"]
+    out, err = run_toy(src, cache)
+    assert (out, err) == ("30", "")  # and the cache was rebuilt from the new sources
 
 
 def test_book_warm_up_covers_every_registered_kernel():

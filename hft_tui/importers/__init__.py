@@ -41,6 +41,7 @@ FORMATS: dict[str, str] = {
     "tardis": "hft_tui.importers.tardis",
     "lobster": "hft_tui.importers.lobster",
     "csv": "hft_tui.importers.csv_generic",
+    "binance-raw": "hft_tui.feeds.binance_raw_format",
 }
 
 
