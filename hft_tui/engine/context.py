@@ -51,13 +51,13 @@ class EngineContext:
         return self._engine.instruments[sym]
 
     def best_bid(self, sym: int = 0) -> tuple[int, int] | None:
-        return self._engine.top(sym, 1)
+        return self._engine.xl.top(sym, 1)
 
     def best_ask(self, sym: int = 0) -> tuple[int, int] | None:
-        return self._engine.top(sym, -1)
+        return self._engine.xl.top(sym, -1)
 
     def depth(self, side: int, n: int, sym: int = 0) -> tuple[np.ndarray, np.ndarray]:
-        return self._engine.depth(sym, side, n)
+        return self._engine.xl.depth(sym, side, n)
 
     def position(self, sym: int = 0) -> int:
         return self._engine.positions[self._slot.index][sym]

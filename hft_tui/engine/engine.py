@@ -45,6 +45,7 @@ from hft_tui.engine.settings import EngineSettings, engine_settings
 from hft_tui.engine.slots import NO_TIMER, Slot
 from hft_tui.engine.snapshot import HALTED, LogLine, Snapshot
 from hft_tui.engine.tape import Tape
+from hft_tui.engine.warmup import ensure_warm
 from hft_tui.engine.watchdog import KILL, Watchdog
 from hft_tui.exchange.codes import STOP_BBO, STOP_DEADLINE
 from hft_tui.portfolio import Portfolio
@@ -143,6 +144,7 @@ class Engine:
 
     # --- the loop ------------------------------------------------------------------------
     def run(self, reraise: bool = True) -> None:
+        ensure_warm()
         self.watchdog.start()
         self.source.start()
         self.state = "running"
@@ -161,6 +163,8 @@ class Engine:
                     break
                 if len(batch):
                     self._batch(batch)
+                elif self.source.realtime and self._started:
+                    self._idle()
                 if self.on_batch is not None:
                     self.on_batch(self)
                 self.publisher.maybe_publish()
@@ -240,6 +244,13 @@ class Engine:
                 publisher.maybe_publish()
         self.tape.update(events, self._tape_pos, i)
         self._events = None
+
+    def _idle(self) -> None:
+        """A live feed with nothing new: time still passes (wall clock, as the feed's
+        receive times): in-flight orders reach the matcher, timers and samples fire."""
+        self.now = max(self.now, time.time_ns())
+        self.xl.flush(self.now)
+        self._after_stop()
 
     def sync_tape(self) -> None:
         """Bring the trade counters up to the current event (they lag behind by design)."""
@@ -374,16 +385,6 @@ class Engine:
 
     # --- equity samples -----------------------------------------------------------------------
     # --- reads for ctx, desk and viewers --------------------------------------------------------
-    def top_px(self, sym: int, side: int) -> int | None:
-        px = self.xl.top_px(sym, side)
-        return None if px == NO_PX else px
-
-    def top(self, sym: int, side: int) -> tuple[int, int] | None:
-        return self.xl.top(sym, side)
-
-    def depth(self, sym: int, side: int, n: int) -> Any:
-        return self.xl.depth(sym, side, n)
-
     def traded(self, sym: int) -> tuple[int, int]:
         self.sync_tape()
         return self.tape.traded(sym)

@@ -33,7 +33,7 @@ from hft_tui.exchange.intents import replace as x_replace
 from hft_tui.exchange.intents import submit as x_submit
 from hft_tui.exchange.layout import C_FEED_NOW, C_NOUT, O_AHEAD, O_ID, QSCALE, S_LAST_ASK, S_LAST_BID, view
 from hft_tui.engine.runner import drive
-from hft_tui.exchange.run import exchange_run
+from hft_tui.exchange.run import exchange_flush, exchange_run
 from hft_tui.instrument import Instrument
 
 NO_PX = int(NO_PRICE)
@@ -137,6 +137,12 @@ class ExchangeLink:
         _RUNNERS[events.flags.writeable] = run
         return run
 
+    def flush(self, until: int) -> None:
+        """Let the actions in flight reach the matcher up to ``until`` with no market
+        event in between (a quiet live feed)."""
+        self.reason = c.STOP_END
+        exchange_flush(self.book, self.ints, self.floats, self.out, until)
+
     def fast_forward_to(self, ts: int) -> None:
         self.ff_until = ts
 
@@ -202,6 +208,11 @@ class ExchangeLink:
             return NO_PX
         key = self._meta.item(sym, si, M_BASE) + best
         return key if si == 0 else -key
+
+    def best(self, sym: int, side: int) -> int | None:
+        """Best price of a side in ticks, None when empty."""
+        px = self.top_px(sym, side)
+        return None if px == NO_PX else px
 
     def top(self, sym: int, side: int) -> tuple[int, int] | None:
         si = 0 if side > 0 else 1

@@ -1,5 +1,9 @@
 """Load (or, the first time, compile) every jitted kernel the engine uses, outside timed runs.
 
+Registered in ``hft_tui.jit.KERNEL_MODULES`` as "engine": ``jit.prepare(["engine"])``
+announces a first compile and drops cached kernels built from other sources
+(``runner.drive`` calls the exchange's runner, in another file).
+
 numba compiles a kernel on its first call for each argument type; the engine
 passes every event array to its kernels read-only (as memory-mapped tick files
 are), so one type is exercised here.
@@ -9,7 +13,15 @@ from __future__ import annotations
 
 import numpy as np
 
+from hft_tui.engine.exchange_link import after_messages, count_messages, first_at_or_after
+from hft_tui.engine.runner import drive
+from hft_tui.engine.tape import tape_update
 from hft_tui.events import ADD, ASK, BID, EOM, EVENT_DTYPE, EXECUTE
+from hft_tui.feeds.replay import first_message_end, last_message_end
+
+#: the jitted functions Python calls (``hft_tui.jit`` checks their cache)
+KERNELS = (drive, tape_update, after_messages, count_messages, first_at_or_after, last_message_end, first_message_end)
+COMPILE_ESTIMATE_S = 60
 
 
 def _events() -> np.ndarray:
@@ -24,11 +36,23 @@ def _events() -> np.ndarray:
     return ev
 
 
+_DONE = False
+
+
+def ensure_warm() -> None:
+    """``warm_up`` once per process: an engine must not compile inside a strategy hook
+    (the first ``ctx.buy`` would otherwise compile the exchange's order entry there,
+    against the hook's time budget)."""
+    global _DONE
+    if not _DONE:
+        warm_up()
+        _DONE = True
+
+
 def warm_up() -> None:
     from hft_tui.config import load
-    from hft_tui.engine.exchange_link import ExchangeLink, after_messages, count_messages, first_at_or_after
+    from hft_tui.engine.exchange_link import ExchangeLink
     from hft_tui.engine.tape import Tape
-    from hft_tui.feeds.replay import first_message_end, last_message_end
     from hft_tui.instrument import Instrument
 
     cfg = load(use_user_file=False)
@@ -55,5 +79,6 @@ def warm_up() -> None:
     first_at_or_after(ev, 0, len(ev), 2)
     last_message_end(ev, 0, len(ev))
     first_message_end(ev, 0, len(ev))
+    xl.flush(10)
     xl.fast_forward_to(3)
     xl.fast_forward(ev, 0, len(ev))
