@@ -18,6 +18,7 @@ from hft_tui.errors import HftError
 
 # name -> module; the order is the order shown in --help
 COMMANDS: dict[str, str] = {
+    "run": "hft_tui.commands.run",
     "sim": "hft_tui.commands.sim",
     "book": "hft_tui.commands.book",
     "info": "hft_tui.commands.info",
@@ -53,9 +54,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # `hft-tui` alone, or with workstation options only (`hft-tui --strategy grid`),
+    # opens the workstation on the sim venue: the main job needs no sub-command.
+    if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--version")):
+        argv = ["run", *argv]
     args = parser.parse_args(argv)
-    if args.command is None:
-        args = parser.parse_args(["sim", "--summary", *(sys.argv[1:] if argv is None else argv)])
     try:
         return int(args._run(args) or 0)
     except HftError as exc:

@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import threading
-import time
 
 HELP = "replay tick files in the workstation: play, pause, step, seek, at any speed, with strategies"
 
@@ -110,6 +108,7 @@ def session(args: argparse.Namespace) -> tuple[dict, list]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from hft_tui import jit
     from hft_tui.feeds.inputs import prepare_inputs
     from hft_tui.ui.launch import run_workstation
 
@@ -118,32 +117,6 @@ def run(args: argparse.Namespace) -> int:
         link = open_replay(inputs.paths, specs, cfg, speed=args.speed, start=args.start, paused=args.paused)
         for warning in link.source.warnings:
             print(warning, file=sys.stderr)
-        warm_up_with_notice()
+        jit.prepare(["engine"])  # says so on stderr when it must compile (first start)
         return run_workstation(link.engine, "REPLAY", cfg, args.theme, link=link)
 
-
-def warm_up_with_notice(after_s: float = 1.0) -> None:
-    """Load the engine's kernels from numba's cache; when that takes long (the first
-    start compiles them), say so instead of showing a blank terminal."""
-    from hft_tui.engine.warmup import warm_up
-
-    done = threading.Event()
-    failure: list[BaseException] = []
-
-    def work() -> None:
-        try:
-            warm_up()
-        except BaseException as exc:  # re-raised in the caller's thread
-            failure.append(exc)
-        finally:
-            done.set()
-
-    t0 = time.perf_counter()
-    threading.Thread(target=work, name="hft-warm-up", daemon=True).start()
-    if not done.wait(after_s):
-        print("compiling the engine kernels (first start only, cached afterwards)...", end="", file=sys.stderr)
-        sys.stderr.flush()
-        done.wait()
-        print(f" ready in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
-    if failure:
-        raise failure[0]

@@ -61,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
     from hft_tui.errors import HftError
     from hft_tui.feeds.sim import SimParams
     from hft_tui.feeds.sim_source import SimSource
-    from hft_tui.jit import compile_notice
+    from hft_tui.jit import prepare
     from hft_tui.ui.launch import run_workstation
 
     cfg, specs = load_session(args, ["mm"])
@@ -71,10 +71,7 @@ def run(args: argparse.Namespace) -> int:
         raise HftError(f"--seed must be 0 to 2**64-1, got {seed}")
     if args.speed < 0:
         raise HftError(f"--speed must be 0 (max) or positive, got {args.speed:g}")
-    with compile_notice():
-        from hft_tui.engine.warmup import warm_up
-
-        warm_up()
+    prepare()
     source = SimSource(params, seed)
     engine = Engine(source, specs, cfg, mode="SIM", speed=args.speed or None)
     return run_workstation(engine, "SIM", cfg, args.theme)

@@ -7,6 +7,10 @@ hands each panel its part; panels redraw only what changed.
 
 from __future__ import annotations
 
+import asyncio
+import os
+import signal
+import threading
 from typing import Any
 
 from textual import work
@@ -113,6 +117,10 @@ class HftApp(App[None]):
         for problem in self.theme_problems:
             self.notify(problem, severity="warning")
         self.push_screen(MainScreen(self.mode, getattr(self.link, "span", None)))
+        try:
+            asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, self.on_terminate)
+        except (NotImplementedError, RuntimeError, ValueError):
+            pass  # not the main thread (tests) or no signals here
         self.run_engine()
         self.set_interval(1 / self.refresh_hz, self.poll_snapshot)
 
@@ -123,6 +131,13 @@ class HftApp(App[None]):
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.name == "engine" and event.state == WorkerState.ERROR:
             self.notify(f"engine stopped: {event.worker.error}", severity="error", timeout=30)
+
+    def on_terminate(self) -> None:
+        """SIGTERM: the same clean exit as q, and never a hang on the way out."""
+        guard = threading.Timer(5.0, os._exit, args=(128 + signal.SIGTERM,))
+        guard.daemon = True  # only for a hang: a clean exit must not wait for it
+        guard.start()
+        self.shutdown()
 
     # --- the refresh timer ------------------------------------------------------------------
     def poll_snapshot(self) -> None:

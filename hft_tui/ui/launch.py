@@ -7,6 +7,7 @@ before the process leaves.
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 import threading
@@ -73,21 +74,21 @@ def run_workstation(
     link = link or EngineAdapter(engine, mode)
     app = HftApp(link, engine.instruments, theme=theme or theme_name, keymap=keymap)
 
-    def on_signal(signum: int, _frame: Any) -> None:
+    def on_hangup(signum: int, _frame: Any) -> None:
+        # The terminal is gone: restoring it can block forever (Textual's writer
+        # waits on a dead tty). Stop trading, then leave at once.
         link.shutdown()
-        app.call_later(app.exit) if app.is_running else None
+        link.finished.wait(5.0)
+        os._exit(128 + signum)
 
-    previous = {}
-    for sig in (signal.SIGHUP, signal.SIGTERM):
-        previous[sig] = signal.signal(sig, on_signal)
+    previous = signal.signal(signal.SIGHUP, on_hangup)
     try:
         app.run()
     finally:
         link.shutdown()
         # the engine cancels every open order on its way out; give it the time
         link.finished.wait(5.0)
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+        signal.signal(signal.SIGHUP, previous)
     engine = link.engine  # a replay's back-to-start runs a new one
     if engine.state == "error":
         print(f"error: engine stopped: {engine.error}", file=sys.stderr)

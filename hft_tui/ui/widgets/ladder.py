@@ -125,7 +125,7 @@ class DepthLadder(Widget, can_focus=True):
             return
         for y, (old, new) in enumerate(zip(self._rows, rows)):
             if old != new:
-                self.refresh(Region(0, y, width, 1))
+                self.refresh(Region(0, y + 1, width, 1))  # line 0 is the header
         self._rows = rows
 
     def _build_rows(self, book: BookView | None, orders: tuple[OrderView, ...], now_ns: int) -> list[_Row | None]:
@@ -187,10 +187,10 @@ class DepthLadder(Widget, can_focus=True):
     def _columns(self) -> tuple[int, int, int, int]:
         """Widths of own, size, bar and price columns for the current width."""
         width = self.size.width
-        price = 12
-        bar = 6 if width >= 46 else 0
-        own = 9 if width >= 60 else 0
-        size = max(7, (width - price - 2 * bar - 2 * own - 6) // 2)
+        price = 10
+        bar = 5 if width >= 46 else 0
+        own = 9 if width >= 62 else 0
+        size = max(7, (width - price - 2 * bar - 2 * own - 10) // 2)
         return own, size, bar, price
 
     def render_line(self, y: int) -> Strip:
@@ -229,6 +229,6 @@ class DepthLadder(Widget, can_focus=True):
         segments.append(Segment((fmt_qty(row.ask) if row.ask else "").ljust(size_w) + " ", ask_style))
         if own_w:
             segments.append(Segment(row.own_ask[:own_w].ljust(own_w), own_style))
-        segments.append(Segment(" " + (fmt_qty(row.traded) if row.traded else ""), dim))
+        segments.append(Segment(" " + (_trim(fmt_qty(row.traded)) if row.traded else ""), dim))
         # the widget's own style underneath, so themes set the background
         return Strip(segments).adjust_cell_length(width).apply_style(self.rich_style)

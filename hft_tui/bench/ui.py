@@ -1,0 +1,144 @@
+"""Benchmark area ``ui``: the workstation driven headless while the engine replays.
+
+The app runs under Textual's ``run_test`` (a real app, no terminal), attached to
+an engine replaying a sim-venue tick file as fast as it can with the market
+maker trading. Measured: how many snapshot frames the UI draws per second, how
+long a key takes to act in the engine, the replay throughput with the UI
+attached against the same replay headless, and the start-up time of a fresh
+process to its first full frame.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+FIGURES = {
+    "ui_fps_during_replay": "frames/s the UI drew from engine snapshots while the engine replayed at full speed",
+    "ui_key_latency_ms": "worst ms from a key press (kill switch, pause, resume) to the engine acting on it",
+    "ui_replay_throughput_ratio": "replay events/s with the UI attached / headless backtest events/s, same file",
+    "startup_to_first_frame_s": "s from a fresh process start to the first frame drawn from a snapshot (warm cache)",
+}
+
+_STARTUP_SCRIPT = """
+import asyncio, os, sys, time
+t0 = float(os.environ["HFT_BENCH_T0"])
+from hft_tui.bench.ui import first_frame
+print(first_frame(sys.argv[1]) - t0)
+"""
+
+
+def _engine(path: Path, snapshot_ms: float = 40.0):
+    from hft_tui.config import load
+    from hft_tui.engine.engine import Engine
+    from hft_tui.feeds.replay import ReplaySource
+    from hft_tui.strategies.loader import load_strategies
+
+    cfg = load(use_user_file=False, overrides=[f"engine.snapshot_ms={snapshot_ms}"])
+    return Engine(ReplaySource([path]), load_strategies(["mm"], cfg), cfg, mode="REPLAY", speed=None)
+
+
+async def _drive(path: Path) -> dict[str, float]:
+    from hft_tui.engine.commands import Pause, Resume
+    from hft_tui.ui.app import HftApp
+    from hft_tui.ui.launch import EngineAdapter
+
+    engine = _engine(path)
+    link = EngineAdapter(engine, "REPLAY")
+    app = HftApp(link, engine.instruments)
+    latencies: list[float] = []
+
+    async def until(cond, limit: float = 10.0) -> float:
+        t = time.perf_counter()
+        while not cond():
+            if time.perf_counter() - t > limit:
+                raise RuntimeError("the engine did not act on the key within 10 s")
+            await asyncio.sleep(0.0005)
+        return time.perf_counter() - t
+
+    async with app.run_test(size=(160, 48)) as pilot:
+        t_start = time.perf_counter()
+        while engine.events_total == 0:
+            await asyncio.sleep(0.001)
+        t_first = time.perf_counter()
+        frames0 = app.frames
+        # Let it replay, then pause and resume a few times, then kill.
+        for _ in range(3):
+            await asyncio.sleep(0.3)
+            t = time.perf_counter()
+            await pilot.press("p")
+            latencies.append(time.perf_counter() - t + await until(lambda: engine.control.paused))
+            t = time.perf_counter()
+            await pilot.press("p")
+            latencies.append(time.perf_counter() - t + await until(lambda: not engine.control.paused))
+        while engine.state == "running":
+            await asyncio.sleep(0.01)
+            if time.perf_counter() - t_first > 120:
+                break
+        t_end = time.perf_counter()
+        frames = app.frames - frames0
+        events = engine.events_total
+        t = time.perf_counter()
+        await pilot.press("ctrl+k")
+        latencies.append(time.perf_counter() - t + await until(lambda: engine.control.killed or engine.state != "running"))
+    paused_s = 0.0  # pauses above are short (milliseconds); count them as replay time: conservative
+    return {
+        "fps": frames / max(1e-9, t_end - t_first),
+        "key_ms": max(latencies) * 1000,
+        "events_per_s": events / max(1e-9, t_end - t_first - paused_s),
+        "startup": t_first - t_start,
+    }
+
+
+def first_frame(path: str) -> float:
+    """Build the workstation on a replay and return the wall time of its first frame."""
+    from hft_tui.ui.app import HftApp
+    from hft_tui.ui.launch import EngineAdapter
+
+    engine = _engine(Path(path))
+    app = HftApp(EngineAdapter(engine, "REPLAY"), engine.instruments)
+
+    async def go() -> float:
+        async with app.run_test(size=(160, 48)):
+            while app.frames == 0:
+                await asyncio.sleep(0.001)
+            return time.time()
+
+    return asyncio.run(go())
+
+
+def _startup(path: Path) -> float:
+    env = dict(os.environ, HFT_BENCH_T0=repr(time.time()))
+    out = subprocess.run(
+        [sys.executable, "-c", _STARTUP_SCRIPT, str(path)], capture_output=True, text=True, env=env, timeout=120
+    )
+    if out.returncode:
+        raise RuntimeError(f"start-up benchmark failed: {out.stderr.strip().splitlines()[-1:]}")
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def run(quick: bool) -> dict[str, float]:
+    from hft_tui.bench.backtest import _backtest, _write
+    from hft_tui.engine.warmup import warm_up
+
+    warm_up()
+    n = 1_000_000 if quick else 10_000_000
+    with tempfile.TemporaryDirectory(prefix="hft-tui-bench-") as tmp:
+        path = Path(tmp) / "sim.hft"
+        _write(path, n)
+        _backtest(path, "mm", warm=True)
+        headless = statistics.median(_backtest(path, "mm") for _ in range(1 if quick else 2))
+        ui = asyncio.run(_drive(path))
+        startup = _startup(path)
+    return {
+        "ui_fps_during_replay": ui["fps"],
+        "ui_key_latency_ms": ui["key_ms"],
+        "ui_replay_throughput_ratio": ui["events_per_s"] / headless,
+        "startup_to_first_frame_s": startup,
+    }
