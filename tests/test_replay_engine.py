@@ -64,7 +64,7 @@ def test_seek_while_paused_rebuilds_the_book_without_a_step(tmp_path):
             wait_for(lambda: engine.xl.ff_until is None and engine.now == target)
             time.sleep(0.05)
             assert engine.state == "paused" and engine.now == target
-            assert (engine.top(0, 1), engine.top(0, -1)) == reference_top(ev, at)
+            assert (engine.xl.top(0, 1), engine.xl.top(0, -1)) == reference_top(ev, at)
         assert engine.events_total == first_at(ev, int(ev["exch_ts"][0]) + 17 * SECOND // 10) + first_at(
             ev, int(ev["exch_ts"][0]) + SECOND // 2
         )
