@@ -210,3 +210,21 @@ async def test_seek_dialog_refuses_bad_text_and_times_past_the_end(recorded):
         assert not isinstance(app.screen, SeekScreen)
         assert not any("seek" in line.text for line in link.engine.logs)
         await pilot.press("q")
+
+
+async def test_seek_after_the_end_plays_again_from_the_target(recorded, events):
+    cfg = settings()
+    target = int(events["exch_ts"][0]) + 2 * SECOND
+    link = open_replay([str(recorded)], specs(cfg), cfg, speed=None)
+    app = make_app(link)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: ended(link))
+        first = link.engine
+        await seek_with_dialog(pilot, app, format_exch_time(target))
+        await wait_until(pilot, lambda: link.engine is not first and ended(link))
+        assert link.session == 1
+        texts = [line.text for line in link.engine.logs]
+        assert "new session (seek after the end)" in texts and any(t.startswith("seek to") for t in texts)
+        fills = fills_of(link.engine).splitlines()[1:]
+        assert fills and all(int(row.split(",")[0]) >= target for row in fills)
+        await pilot.press("q")

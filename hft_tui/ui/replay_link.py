@@ -7,7 +7,8 @@ stays tripped), then started from the first event, or from ``--start``. The
 strategies, the simulated exchange, the portfolio and the risk manager all
 start afresh, so a replay played from the start gives the fills of the
 headless backtest of the same files and settings, however often it is
-restarted.
+restarted. Once the data has ended, a seek also begins a new session, played
+from the seek's target.
 
 No textual here: the link runs in the app's engine worker thread and is
 driven from the UI thread only through ``send``, ``kill``, ``restart`` and
@@ -66,20 +67,21 @@ class ReplayLink(EngineAdapter):
         #: bumped at every back-to-start: the viewer drops what it kept of the old session
         self.session = 0
         self._restart = False
+        self._restart_at: int | None = None
         self._wake = threading.Event()
         self._previous: Snapshot | None = None
-        super().__init__(self._build(list(specs), speed, paused), "REPLAY")
+        super().__init__(self._build(list(specs), speed, paused, start_ns), "REPLAY")
 
     @property
     def instruments(self) -> list:
         return list(self.source.instruments)
 
-    def _build(self, specs: list[StrategySpec], speed: float | None, paused: bool) -> Engine:
+    def _build(self, specs: list[StrategySpec], speed: float | None, paused: bool, start_ns: int | None) -> Engine:
         engine = Engine(self.source, specs, self.cfg, mode="REPLAY", speed=speed, kill=self.kill_switch)
         for warning in self.source.warnings:
             engine.log("feed", "", warning.removeprefix("warning: "), "warning")
-        if self.start_ns is not None:
-            engine.command(Seek(self.start_ns))  # drained before the first batch is read
+        if start_ns is not None:
+            engine.command(Seek(start_ns))  # drained before the first batch is read
         if paused:
             engine.command(Pause())
         return engine
@@ -97,17 +99,17 @@ class ReplayLink(EngineAdapter):
                     return
                 if self._restart:
                     self._restart = False
-                    self._fresh_session()
+                    self._fresh_session(self._restart_at)
         finally:
             self.source.close()
             self.finished.set()
 
-    def _fresh_session(self) -> None:
+    def _fresh_session(self, start_ns: int | None) -> None:
         old = self.engine
         specs = [replace(slot.spec, params=dict(slot.strategy.params)) for slot in old.slots]
         self.source.rewind()
-        engine = self._build(specs, old.pacer.speed, old.control.paused)
-        engine.log("engine", "", "back to start")
+        engine = self._build(specs, old.pacer.speed, old.control.paused, start_ns)
+        engine.log("engine", "", "back to start" if start_ns == self.start_ns else "new session (seek after the end)")
         # until the new engine publishes, show the old picture without its log lines
         self._previous = replace(old.latest, log=()) if old.latest is not None else None
         self.engine = engine
@@ -118,10 +120,19 @@ class ReplayLink(EngineAdapter):
         snap = self.engine.latest
         return snap if snap is not None else self._previous
 
-    def restart(self) -> None:
-        """Back to start: end this session and begin a fresh one (see the module doc)."""
+    def send(self, command: Any) -> None:
+        # the data has ended, the engine with it: a seek begins a new session at the target
+        if isinstance(command, Seek) and self.engine.state in ("ended", "error"):
+            self.restart(command.ts_ns)
+        else:
+            super().send(command)
+
+    def restart(self, start_ns: int | None = None) -> None:
+        """Back to start (or to ``start_ns``): end this session and begin a fresh one
+        (see the module doc)."""
         if self._stopped:
             return
+        self._restart_at = self.start_ns if start_ns is None else start_ns
         self._restart = True
         self.engine.command(Stop())
         self._wake.set()
