@@ -110,8 +110,9 @@ class ReplayLink(EngineAdapter):
         self.source.rewind()
         engine = self._build(specs, old.pacer.speed, old.control.paused, start_ns)
         engine.log("engine", "", "back to start" if start_ns == self.start_ns else "new session (seek after the end)")
-        # until the new engine publishes, show the old picture without its log lines
-        self._previous = replace(old.latest, log=()) if old.latest is not None else None
+        # until the new engine publishes: the old picture, without its log lines, starting
+        last = old.latest
+        self._previous = None if last is None else replace(last, log=(), engine_state="starting", engine_error="")
         self.engine = engine
         self.session += 1
 
