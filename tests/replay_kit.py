@@ -76,10 +76,6 @@ async def wait_until(pilot, cond, timeout: float = 30.0, step: float = 0.02) -> 
         await pilot.pause(step)
 
 
-def snap_of(link):
-    return link.latest()
-
-
 def ended(link) -> bool:
     s = link.latest()
     return s is not None and s.engine_state == "ended"
