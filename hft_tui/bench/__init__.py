@@ -32,6 +32,7 @@ AREAS: dict[str, str] = {
     "backtest": "hft_tui.bench.backtest",
     "risk": "hft_tui.bench.risk",
     "import": "hft_tui.bench.importers",
+    "replay": "hft_tui.bench.replay",
     "ui": "hft_tui.bench.ui",
     "live": "hft_tui.bench.live",
     "book": "hft_tui.bench.book",

@@ -154,7 +154,8 @@ class Engine:
                 self.control.reread = False
                 if self.control.stopping:
                     break
-                if self.control.paused and not self.control.step_pending:
+                # paused: nothing is read, except to finish a seek (the book at the target)
+                if self.control.paused and not self.control.step_pending and self.xl.ff_until is None:
                     self.control.wait_paused()
                     continue
                 batch = self.source.read(self.settings.batch_events, 0.05)
@@ -217,7 +218,7 @@ class Engine:
                     continue
                 end, step_deadline = control.step_window(events, i, n, self.now)
                 deadline = min(deadline, step_deadline)
-            if pacer.speed is not None:
+            if pacer.speed is not None and not control.paused:  # a step is not paced: it jumps
                 deadline = min(deadline, pacer.horizon(self.now))
             j = xl.run(events, i, end, deadline)
             if control.paused:
@@ -356,7 +357,8 @@ class Engine:
 
     def _start_strategies(self, now: int) -> None:
         self._started = True
-        self.now = max(self.now, now)
+        # a seek before the first batch (replay --start) moved the clock to its target
+        now = self.now = max(self.now, now)
         self.sampler.start(now)
         for slot in self.slots:
             slot.started = True

@@ -58,6 +58,12 @@ class OrderLog(ScrollView, can_focus=True):
                 self._strategies.append(line.strategy)
         self._refilter()
 
+    def clear(self) -> None:
+        """Forget every line (a replay went back to start: a new session, new sequence numbers)."""
+        self._lines.clear()
+        self._last_seq = -1
+        self._refilter()
+
     def action_cycle_category(self) -> None:
         self.category = CATEGORIES[(CATEGORIES.index(self.category) + 1) % len(CATEGORIES)]
         self._refilter()

@@ -42,16 +42,18 @@ class StatusBar(Static):
         self._key: tuple = ()
         self.killed_locally = False
 
-    def show(self, snap: Snapshot | None, symbol: str) -> None:
+    def show(self, snap: Snapshot | None, symbol: str, fraction: float | None = None) -> None:
+        """``fraction``: where a replay stands (0..1, by exchange time); default the
+        snapshot's ``progress``."""
         killed = self.killed_locally or (snap is not None and snap.killed)
-        key = (snap and _status_key(snap), symbol, killed)
+        key = (snap and _status_key(snap), symbol, killed, None if fraction is None else round(fraction, 3))
         if key == self._key:
             return
         self._key = key
         self.set_class(killed, "-halted")
-        self.update(self._status_text(snap, symbol, killed))
+        self.update(self._status_text(snap, symbol, killed, fraction))
 
-    def _status_text(self, snap: Snapshot | None, symbol: str, killed: bool) -> Text:
+    def _status_text(self, snap: Snapshot | None, symbol: str, killed: bool, fraction: float | None = None) -> Text:
         text = Text()
         text.append(f" {self.mode} ", style="bold reverse")
         text.append(f" {symbol} ", style="bold")
@@ -71,7 +73,8 @@ class StatusBar(Static):
             text.append(f" {snap.engine_error} ", style=app_style(self.app, "loss", bold=True))
         if snap.mode == "REPLAY":
             speed = "max" if snap.speed is None else f"{snap.speed:g}x"
-            pct = f"{snap.progress * 100:.1f}%" if snap.progress is not None else "-"
+            frac = snap.progress if fraction is None else fraction
+            pct = f"{frac * 100:.1f}%" if frac is not None else "-"
             text.append(f" {pct} @ {speed} ")
         if not killed and snap.global_state != "ACTIVE":
             text.append(f" {snap.global_state} ", style="bold reverse")
