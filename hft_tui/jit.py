@@ -33,6 +33,7 @@ from typing import Any, TextIO
 KERNEL_MODULES: dict[str, str] = {
     "book": "hft_tui.book",
     "book_replay": "hft_tui.book_replay",
+    "engine": "hft_tui.engine.warmup",
     "binance": "hft_tui.feeds.binance_kernels",
 }
 

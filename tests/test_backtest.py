@@ -123,3 +123,22 @@ def test_cli_errors_are_one_line_exit_2(argv, message, capsys, tmp_path, monkeyp
     err = capsys.readouterr().err
     assert err.startswith("error: ") and message in err
     assert err.count("\n") == 1
+
+
+def test_progress_bar_shows_rate_and_eta():
+    import io
+    from types import SimpleNamespace
+
+    from hft_tui.engine.backtest import Progress
+
+    out = io.StringIO()
+    bar = Progress(1_000_000, stream=out, after_s=0.0)
+    bar.t0 -= 2.0  # two seconds into the run
+    bar(SimpleNamespace(events_total=250_000))
+    bar.close()
+    text = out.getvalue()
+    assert text.startswith("\r[######") and "25.0%" in text and "M ev/s" in text and "ETA 0:06" in text
+    assert text.endswith("\n")
+    quiet = io.StringIO()
+    Progress(1000, stream=quiet, after_s=60.0)(SimpleNamespace(events_total=10))
+    assert quiet.getvalue() == ""  # short runs show nothing

@@ -163,3 +163,52 @@ def test_enable_disable_param_limit_and_rearm():
         engine.command(Stop())
         engine.join(10)
     assert engine.state == "ended"
+
+
+class LiveLike(ArraySource):
+    """A realtime source: a few messages stamped with the wall clock, then silence."""
+
+    realtime = True
+
+    def __init__(self, events, quiet_s):
+        super().__init__(events, batch=50)
+        self.quiet_until = None
+        self.quiet_s = quiet_s
+
+    def read(self, max_events, timeout=0.0):
+        if self.pos < len(self.events):
+            batch = super().read(max_events, timeout).copy()
+            batch["local_ts"] = time.time_ns()
+            return batch
+        if self.quiet_until is None:
+            self.quiet_until = time.monotonic() + self.quiet_s
+        if time.monotonic() < self.quiet_until:
+            time.sleep(min(timeout, 0.01))
+            return self.events[:0]
+        return None
+
+
+class TimedQuoter(Strategy):
+    wake_ticks = 0
+    timer_ms = 50.0
+    defaults = {}
+
+    def on_start(self, ctx):
+        self.times = []
+
+    def on_wake(self, ctx):
+        self.times.append(ctx.now)
+        b = ctx.best_bid()
+        if b and not ctx.open_orders():
+            ctx.buy(10, b[0] - 50, kind=POST_ONLY)
+
+
+def test_a_quiet_live_feed_still_moves_time():
+    ev = l2_walk(100, seed=15, gap_ns=1_000_000)
+    engine = Engine(LiveLike(ev, 0.4), [spec(TimedQuoter, "t")], config(), mode="LIVE")
+    engine.run()
+    times = engine.slots[0].strategy.times
+    assert len(times) >= 4  # woken on its timer through the silence
+    assert times == sorted(times)
+    states = [o.state for o in engine.desk.orders.values()]
+    assert states == ["accepted"]  # the order reached the matcher with no market event after it

@@ -68,3 +68,19 @@ def test_replay_seek_back_rewinds(tmp_path):
     assert np.array_equal(again, first)
     src.stop()
     src.stop()  # twice is fine
+
+
+def test_sim_source_stream_does_not_depend_on_batch_sizes():
+    from hft_tui.feeds.sim_source import SimSource
+
+    def drain(batch):
+        src = SimSource(seed=9, max_events=20_000)
+        parts = []
+        while (b := src.read(batch, 0.0)) is not None:
+            assert b["flags"][-1] & EOM
+            parts.append(np.array(b))
+        assert src.progress == 1.0
+        return np.concatenate(parts)
+
+    a, b = drain(4096), drain(333)
+    assert len(a) >= 20_000 and np.array_equal(a, b)

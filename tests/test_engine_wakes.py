@@ -101,3 +101,38 @@ def test_every_wake_sees_a_whole_message():
     ends = set((ev["exch_ts"][ev["flags"] & EOM != 0] + FEED_LATENCY).tolist())
     assert all(w[0] in ends for w in engine.slots[0].strategy.wakes)
     assert all(w[1] < w[2] for w in engine.slots[0].strategy.wakes)  # never a half-applied book
+
+
+class SymRecorder(Recorder):
+    symbols = (1,)
+
+    def on_wake(self, ctx):
+        b, a = ctx.best_bid(1), ctx.best_ask(1)
+        self.wakes.append((ctx.now, b[0] if b else None, a[0] if a else None))
+
+
+def test_two_symbols_wake_each_strategy_on_its_own():
+    from enginekit import BTC
+
+    from hft_tui.instrument import Instrument
+
+    eth = Instrument("ETHUSDT", "0.01", "0.0001")
+    a = l2_walk(800, seed=21, gap_ns=10_000_000)
+    b = l2_walk(600, seed=22, gap_ns=13_000_000, start_px=300_000)
+    b["sym"] = 1
+    both = np.concatenate([a, b])
+    # merge whole messages by time, as the stream does (stable: sym 0 first on ties)
+    starts = np.flatnonzero(np.r_[True, both["flags"][:-1] & EOM != 0])
+    lengths = np.diff(np.r_[starts, len(both)])
+    order = np.argsort(both["exch_ts"][starts], kind="stable")
+    merged = np.concatenate([both[starts[k] : starts[k] + lengths[k]] for k in order])
+    specs = [spec(Recorder, "btc", ticks=2), spec(SymRecorder, "eth", ticks=3)]
+    engine = Engine(ArraySource(merged, batch=97, instruments=[BTC, eth]), specs, config())
+    engine.slots[0].strategy.symbols = (0,)
+    engine.slots[0].read_wake_settings()
+    engine.slots_changed()
+    engine.run()
+    assert engine.slots[0].strategy.wakes == expected_bbo_wakes(a, 2)
+    b0 = b.copy()
+    b0["sym"] = 0  # the reference book holds one symbol
+    assert engine.slots[1].strategy.wakes == expected_bbo_wakes(b0, 3)

@@ -91,3 +91,10 @@ def test_mask_increment_has_no_eval_check_point():
         ops = [i.opname for i in dis.get_instructions(getattr(EngineContext, name))]
         first_store = ops.index("STORE_ATTR")
         assert not any(op.startswith(("CALL", "PRECALL")) for op in ops[:first_store]), name
+
+
+def test_a_hook_that_waits_is_not_over_budget_one_that_burns_cpu_is(dog):
+    if not hasattr(time, "pthread_getcpuclockid"):
+        pytest.skip("no per-thread CPU clock here")
+    assert dog.call(time.sleep, 0.2) == ""  # four budgets of wall time, no CPU: fine
+    assert dog.call(forever) == BUDGET

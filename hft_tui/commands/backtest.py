@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import time
 
 HELP = "run strategies headless over tick files or the sim venue; print and save the report"
 
@@ -72,9 +71,9 @@ def run(args: argparse.Namespace) -> int:
     source, info, total = _source(args, cfg)
     show = sys.stderr.isatty() if args.progress is None else args.progress
     progress = Progress(total) if show else None
-    compile_s = _warm_up()
-    if compile_s > 2.0:
-        print(f"numba: compiled the engine kernels in {compile_s:.1f} s (cached for next time)", file=sys.stderr)
+    from hft_tui import jit
+
+    jit.prepare(["engine"])  # says so on stderr when it must compile (first run)
     try:
         result = run_backtest(source, specs, cfg, on_batch=progress, source_info=info)
     finally:
@@ -117,12 +116,3 @@ def _source(args: argparse.Namespace, cfg: dict):
 
     src = ReplaySource(args.files)
     return src, {"kind": "files", "files": [os.path.basename(f) for f in args.files]}, src.n_events
-
-
-def _warm_up() -> float:
-    """Load (or compile) the jitted kernels before the timed run."""
-    from hft_tui.engine.warmup import warm_up
-
-    t = time.perf_counter()
-    warm_up()
-    return time.perf_counter() - t

@@ -22,6 +22,7 @@ from typing import Any
 
 from hft_tui.engine.engine import Engine
 from hft_tui.errors import HftError
+from hft_tui.exchange.codes import STOP_NAMES
 from hft_tui.source import Source
 from hft_tui.strategies.loader import StrategySpec
 
@@ -105,7 +106,8 @@ def run_info(engine: Engine, wall_s: float) -> dict[str, Any]:
         "events": engine.events_total,
         "events_per_s": engine.events_total / wall_s if wall_s > 0 else None,
         "fills": engine.desk.n_fills,
-        "runner_stops": engine.stops,  # depends on the batch size: not a result
+        # where the exchange runner handed back to Python (depends on the batch size)
+        "runner_stops": {STOP_NAMES.get(k, str(k)): n for k, n in enumerate(engine.xl.stops) if n},
         "versions": {
             "hft_tui": __version__,
             "python": platform.python_version(),

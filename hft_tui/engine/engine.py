@@ -45,6 +45,7 @@ from hft_tui.engine.settings import EngineSettings, engine_settings
 from hft_tui.engine.slots import NO_TIMER, Slot
 from hft_tui.engine.snapshot import HALTED, LogLine, Snapshot
 from hft_tui.engine.tape import Tape
+from hft_tui.engine.warmup import ensure_warm
 from hft_tui.engine.watchdog import KILL, Watchdog
 from hft_tui.exchange.codes import STOP_BBO, STOP_DEADLINE
 from hft_tui.portfolio import Portfolio
@@ -79,7 +80,7 @@ class Engine:
         self.watchdog = Watchdog(self.kill, self.settings.hook_budget_ms / 1000.0)
         self.risk = RiskManager(cfg, self.instruments, names, self.kill)
         self.portfolio = Portfolio(self.instruments, names)
-        self.xl = exchange_link.ExchangeLink(cfg, self.instruments, getattr(source, "venue", None))
+        self.xl = exchange_link.ExchangeLink(cfg, self.instruments)
         self.tape = Tape(self.n_syms)
         self.desk = OrderDesk(self)
         self.slots = [Slot(i, spec, spec.build(), self.n_syms) for i, spec in enumerate(specs)]
@@ -143,6 +144,7 @@ class Engine:
 
     # --- the loop ------------------------------------------------------------------------
     def run(self, reraise: bool = True) -> None:
+        ensure_warm()
         self.watchdog.start()
         self.source.start()
         self.state = "running"
@@ -160,6 +162,8 @@ class Engine:
                     break
                 if len(batch):
                     self._batch(batch)
+                elif self.source.realtime and self._started:
+                    self._idle()
                 if self.on_batch is not None:
                     self.on_batch(self)
                 self.publisher.maybe_publish()
@@ -182,6 +186,11 @@ class Engine:
         commands_empty = self.commands.empty
         pacer = self.pacer
         publisher = self.publisher
+        if events.flags.writeable:
+            # One array type for every jitted kernel (tick files are read-only maps):
+            # numba compiles each kernel once instead of twice.
+            events = events.view()
+            events.flags.writeable = False
         n = len(events)
         i = 0
         self._events = events
@@ -234,6 +243,13 @@ class Engine:
                 publisher.maybe_publish()
         self.tape.update(events, self._tape_pos, i)
         self._events = None
+
+    def _idle(self) -> None:
+        """A live feed with nothing new: time still passes (wall clock, as the feed's
+        receive times): in-flight orders reach the matcher, timers and samples fire."""
+        self.now = max(self.now, time.time_ns())
+        self.xl.flush(self.now)
+        self._after_stop()
 
     def sync_tape(self) -> None:
         """Bring the trade counters up to the current event (they lag behind by design)."""

@@ -33,7 +33,7 @@ from hft_tui.exchange.intents import replace as x_replace
 from hft_tui.exchange.intents import submit as x_submit
 from hft_tui.exchange.layout import C_FEED_NOW, C_NOUT, O_AHEAD, O_ID, QSCALE, S_LAST_ASK, S_LAST_BID, view
 from hft_tui.engine.runner import drive
-from hft_tui.exchange.run import exchange_run
+from hft_tui.exchange.run import exchange_flush, exchange_run
 from hft_tui.instrument import Instrument
 
 NO_PX = int(NO_PRICE)
@@ -76,7 +76,7 @@ def first_at_or_after(events, start, end, ts):
 
 
 class ExchangeLink:
-    def __init__(self, cfg: Mapping[str, Any], instruments: Sequence[Instrument], venue: Any = None) -> None:
+    def __init__(self, cfg: Mapping[str, Any], instruments: Sequence[Instrument]) -> None:
         self.config = from_config(cfg)
         self.instruments = list(instruments)
         self.n = len(self.instruments)
@@ -136,6 +136,12 @@ class ExchangeLink:
             run = drive
         _RUNNERS[events.flags.writeable] = run
         return run
+
+    def flush(self, until: int) -> None:
+        """Let the actions in flight reach the matcher up to ``until`` with no market
+        event in between (a quiet live feed)."""
+        self.reason = c.STOP_END
+        exchange_flush(self.book, self.ints, self.floats, self.out, until)
 
     def fast_forward_to(self, ts: int) -> None:
         self.ff_until = ts

@@ -21,12 +21,14 @@ from hft_tui.events import (
     ORDER_REJECTED,
     ORDER_REPLACED,
 )
+from hft_tui.exchange.codes import REJ_CANCEL_TOO_LATE, REJ_CANCEL_UNKNOWN
 from hft_tui.strategies.base import MARKET, ORDER_KINDS, Fill
 
 if TYPE_CHECKING:
     from hft_tui.engine.engine import Engine
 
 STATE_AFTER = {ORDER_ACK: "accepted", ORDER_REPLACED: "accepted"}
+CANCEL_REFUSED = (REJ_CANCEL_TOO_LATE, REJ_CANCEL_UNKNOWN)
 
 
 class OrderDesk:
@@ -62,6 +64,9 @@ class OrderDesk:
             e.log("risk", slot.name, e.risk.last_message, "warning")
             return None
         oid = e.xl.new_order(sym, side, 0 if px is None else px, qty, kind, now, slot.index)
+        if oid < 0:  # the exchange could not take it (order table or output full)
+            e.log("order", slot.name, f"order not sent: {e.xl.reason_text(0, -oid)}", "warning")
+            return None
         e.risk.on_order_sent(oid, slot.name, sym, side, px, qty, kind, now)
         order = OwnOrder(oid, slot.index, sym, side, 0 if px is None else px, qty, qty, kind, sent_ts=now)
         self.orders[oid] = order
@@ -83,7 +88,9 @@ class OrderDesk:
 
     def _send_cancel(self, slot: Slot, order_id: int) -> None:
         e = self.e
-        e.xl.cancel(order_id, e.now)
+        if not e.xl.cancel(order_id, e.now):
+            e.log("order", slot.name, f"cancel of #{order_id} not sent: exchange busy", "warning")
+            return
         e.risk.on_cancel_sent(order_id, e.now)
         slot.asked_cancel.add(order_id)
         self.cancels += 1
@@ -112,7 +119,9 @@ class OrderDesk:
             return False
         # ctx.replace's qty is the new open size; the exchange wants the new total
         total = order.qty - order.leaves + (order.leaves if qty is None else qty)
-        e.xl.replace(order_id, order.px if px is None else px, total, now)
+        if not e.xl.replace(order_id, order.px if px is None else px, total, now):
+            e.log("order", slot.name, f"replace of #{order_id} not sent: exchange busy", "warning")
+            return False
         e.risk.on_replace_sent(order_id, px, qty, now)
         self.replaces += 1
         return True
@@ -154,11 +163,10 @@ class OrderDesk:
                 continue
             slot = e.slots[order.slot]
             done = bool(flags & ORDER_DONE)
+            risk.on_order_event(oid, kind, px, qty, done)
             if kind == ORDER_FILL:
-                risk.on_order_event(oid, kind, px, qty, done)
                 self._fill(slot, order, lts, px, qty, aux, done)
             else:
-                risk.on_order_event(oid, kind, px, qty, done)
                 if kind == ORDER_REPLACED:  # qty: the new total size, filled lots included
                     filled = order.qty - order.leaves
                     order.px = px
@@ -168,8 +176,8 @@ class OrderDesk:
                     order.state = STATE_AFTER[kind]
                 elif done:
                     order.state = "rejected" if kind == ORDER_REJECTED else "cancelled"
-                if kind == ORDER_REJECTED and not done:
-                    # a cancel or replace refused; the order stands as it was
+                if kind == ORDER_REJECTED and not done and aux in CANCEL_REFUSED:
+                    # a cancel refused; the order stands as it was and may be cancelled again
                     slot.asked_cancel.discard(oid)
                 if kind in (ORDER_CANCELED, ORDER_REJECTED) and e.verbose:
                     what = order.state if done else "request refused"

@@ -110,7 +110,12 @@ class Publisher:
             last_trade_side=last[3] if last else 0,
             last_trade_ts=last[0] if last else 0,
             traded=tuple(sorted(traded.items())),
+            stale=bool(self._stale(sym)),
         )
+
+    def _stale(self, sym: int) -> bool:
+        stale = getattr(self.e.source, "stale", None)  # a live feed resyncing
+        return bool(stale(sym)) if stale is not None else False
 
     def _orders(self) -> tuple[OrderView, ...]:
         e = self.e

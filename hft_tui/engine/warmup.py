@@ -1,15 +1,27 @@
 """Load (or, the first time, compile) every jitted kernel the engine uses, outside timed runs.
 
+Registered in ``hft_tui.jit.KERNEL_MODULES`` as "engine": ``jit.prepare(["engine"])``
+announces a first compile and drops cached kernels built from other sources
+(``runner.drive`` calls the exchange's runner, in another file).
+
 numba compiles a kernel on its first call for each argument type; the engine
-meets two event-array types (writable from the sim, read-only from memory-mapped
-tick files), so both are exercised here.
+passes every event array to its kernels read-only (as memory-mapped tick files
+are), so one type is exercised here.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from hft_tui.engine.exchange_link import after_messages, count_messages, first_at_or_after
+from hft_tui.engine.runner import drive
+from hft_tui.engine.tape import tape_update
 from hft_tui.events import ADD, ASK, BID, EOM, EVENT_DTYPE, EXECUTE
+from hft_tui.feeds.replay import first_message_end, last_message_end
+
+#: the jitted functions Python calls (``hft_tui.jit`` checks their cache)
+KERNELS = (drive, tape_update, after_messages, count_messages, first_at_or_after, last_message_end, first_message_end)
+COMPILE_ESTIMATE_S = 60
 
 
 def _events() -> np.ndarray:
@@ -24,37 +36,49 @@ def _events() -> np.ndarray:
     return ev
 
 
+_DONE = False
+
+
+def ensure_warm() -> None:
+    """``warm_up`` once per process: an engine must not compile inside a strategy hook
+    (the first ``ctx.buy`` would otherwise compile the exchange's order entry there,
+    against the hook's time budget)."""
+    global _DONE
+    if not _DONE:
+        warm_up()
+        _DONE = True
+
+
 def warm_up() -> None:
     from hft_tui.config import load
-    from hft_tui.engine.exchange_link import ExchangeLink, after_messages, count_messages, first_at_or_after
+    from hft_tui.engine.exchange_link import ExchangeLink
     from hft_tui.engine.tape import Tape
-    from hft_tui.feeds.replay import first_message_end, last_message_end
     from hft_tui.instrument import Instrument
 
     cfg = load(use_user_file=False)
     inst = Instrument("WARMUP", "0.01", "0.01")
     tape = Tape(1)
-    for writeable in (True, False):
-        ev = _events()
-        ev.flags.writeable = writeable
-        xl = ExchangeLink(cfg, [inst])
-        xl.watch([(100, 1, 102, 1)])
-        xl.tops()
-        oid = xl.new_order(0, 1, 98, 1, "post_only", 0, 0)
-        xl.replace(oid, 97, 1, 0)
-        xl.new_order(0, -1, 103, 1, "limit", 0, 0)
-        xl.new_order(0, 1, 110, 1, "ioc", 0, 0)
-        xl.cancel(oid, 0)
-        i = 0
-        while i < len(ev):
-            i = xl.run(ev, i, len(ev), 1 << 62)
-            xl.take_own()
-        xl.depth(0, 1, 5)
-        tape.update(ev, 0, len(ev))
-        after_messages(ev, 0, len(ev), 1)
-        count_messages(ev, 0, len(ev))
-        first_at_or_after(ev, 0, len(ev), 2)
-        last_message_end(ev, 0, len(ev))
-        first_message_end(ev, 0, len(ev))
-        xl.fast_forward_to(3)
-        xl.fast_forward(ev, 0, len(ev))
+    ev = _events()
+    ev.flags.writeable = False  # the engine hands the kernels read-only arrays only
+    xl = ExchangeLink(cfg, [inst])
+    xl.watch([(100, 1, 102, 1)])
+    xl.tops()
+    oid = xl.new_order(0, 1, 98, 1, "post_only", 0, 0)
+    xl.replace(oid, 97, 1, 0)
+    xl.new_order(0, -1, 103, 1, "limit", 0, 0)
+    xl.new_order(0, 1, 110, 1, "ioc", 0, 0)
+    xl.cancel(oid, 0)
+    i = 0
+    while i < len(ev):
+        i = xl.run(ev, i, len(ev), 1 << 62)
+        xl.take_own()
+    xl.depth(0, 1, 5)
+    tape.update(ev, 0, len(ev))
+    after_messages(ev, 0, len(ev), 1)
+    count_messages(ev, 0, len(ev))
+    first_at_or_after(ev, 0, len(ev), 2)
+    last_message_end(ev, 0, len(ev))
+    first_message_end(ev, 0, len(ev))
+    xl.flush(10)
+    xl.fast_forward_to(3)
+    xl.fast_forward(ev, 0, len(ev))

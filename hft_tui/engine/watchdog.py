@@ -19,8 +19,13 @@ C call that released the GIL), takes the exception at that very point when it
 resumes, which was outside any masked section. The increment itself has no
 check point inside it (see ``tests/test_engine_watchdog.py``).
 
-Arming and disarming are attribute writes, so wrapping every hook costs well
-under a microsecond; the watchdog thread wakes every ``poll_s``.
+The budget is wall time and CPU time together: past its budget in wall time, a
+hook must still burn half a budget of its thread's CPU time before it is
+stopped, so a hook that only waited for a busy machine is left alone (one that
+is blocked for 20 budgets is stopped anyway).
+
+Arming and disarming are attribute writes, so wrapping every hook costs about a
+microsecond; the watchdog thread wakes every ``poll_s``.
 """
 
 from __future__ import annotations
@@ -65,6 +70,14 @@ _NULL = ctypes.py_object()
 _EXC = {BUDGET: ctypes.py_object(BudgetExceeded), KILL: ctypes.py_object(KilledDuringHook)}
 
 
+def _cpu_clock(ident: int) -> int | None:
+    """The CPU-time clock of a thread, where the platform has one."""
+    try:
+        return time.pthread_getcpuclockid(ident)
+    except (AttributeError, OSError):
+        return None
+
+
 class Watchdog:
     """Runs hooks under a wall-clock budget; one instance per engine thread."""
 
@@ -77,6 +90,10 @@ class Watchdog:
         self.fired = ""
         self._armed = False
         self._started = 0.0
+        self._gen = 0  # hooks run so far: tells one hook's CPU mark from the next
+        self._cpu_mark: float | None = None
+        self._cpu_gen = -1
+        self._clock: int | None = None  # the engine thread's CPU-time clock
         self._target = ctypes.c_ulong(0)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -98,12 +115,32 @@ class Watchdog:
     def running(self) -> bool:
         return self._thread is not None
 
+    def _over_budget(self) -> bool:
+        """The running hook has used up its budget.
+
+        Wall time alone would also stop a hook that merely waited for the CPU on
+        a loaded machine. So once the budget has passed in wall time, the hook
+        must also burn half a budget of CPU time of its own (its thread's clock)
+        before it is stopped; a hook blocked for 20 budgets is stopped anyway.
+        """
+        wall = time.perf_counter() - self._started
+        if wall < self.budget_s:
+            self._cpu_mark = None
+            return False
+        if wall >= 20 * self.budget_s or self._clock is None:
+            return True
+        cpu = time.clock_gettime(self._clock)
+        if self._cpu_mark is None or self._cpu_gen != self._gen:
+            self._cpu_mark, self._cpu_gen = cpu, self._gen
+            return False
+        return cpu - self._cpu_mark >= self.budget_s / 2
+
     def _watch(self) -> None:
         while not self._stop.wait(self.poll_s):
             if not self._armed:
                 continue
             why = KILL if self.kill.tripped else ""
-            if not why and time.perf_counter() - self._started >= self.budget_s:
+            if not why and self._over_budget():
                 why = BUDGET
             if not why:
                 continue
@@ -125,8 +162,12 @@ class Watchdog:
         if self._thread is None:
             fn(*args)
             return ""
-        self._target.value = threading.get_ident()
+        ident = threading.get_ident()
+        if ident != self._target.value:
+            self._target.value = ident
+            self._clock = _cpu_clock(ident)
         self.fired = ""
+        self._gen += 1
         self._started = time.perf_counter()
         self._armed = True
         try:
