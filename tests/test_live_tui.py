@@ -203,6 +203,9 @@ async def test_q_asks_before_leaving_a_live_session(fake, tmp_path):
     app, engine, link = session(fake, tmp_path)
     async with app.run_test(size=(160, 48)) as pilot:
         assert await until(pilot, lambda: snap(engine) is not None)
+        await pilot.press("p")  # no pause on live data: the market does not wait
+        await pilot.pause(0.3)
+        assert snap(engine).engine_state == "running" and not engine.control.paused
         await pilot.press("q")
         await pilot.pause(0.1)
         assert isinstance(app.screen, ConfirmScreen)
