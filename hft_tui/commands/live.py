@@ -79,9 +79,12 @@ def start_disabled(engine) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from hft_tui.errors import HftError
     from hft_tui.jit import prepare
     from hft_tui.ui.launch import run_workstation
 
+    if args.raw and not args.record:  # before a first run's compile, not after it
+        raise HftError("--raw needs --record DIR")
     prepare()
     engine, cfg = build_engine(args)
     return run_workstation(engine, "LIVE", cfg, args.theme)
