@@ -27,6 +27,7 @@ COMMANDS: dict[str, str] = {
     "convert": "hft_tui.commands.convert",
     "bench": "hft_tui.commands.bench",
     "record": "hft_tui.commands.record",
+    "live": "hft_tui.commands.live",
 }
 
 

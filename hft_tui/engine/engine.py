@@ -38,6 +38,7 @@ from hft_tui.engine.clock import NO_DEADLINE, Pacer
 from hft_tui.engine.commands import Command, Kill, KillSwitch
 from hft_tui.engine.context import EngineContext
 from hft_tui.engine.control import Controller
+from hft_tui.engine.feed_watch import FeedWatch
 from hft_tui.engine.orders import OrderDesk
 from hft_tui.engine.publish import Publisher
 from hft_tui.engine.sampler import Sampler
@@ -83,6 +84,7 @@ class Engine:
         self.xl = exchange_link.ExchangeLink(cfg, self.instruments)
         self.tape = Tape(self.n_syms)
         self.desk = OrderDesk(self)
+        self.feed_watch = FeedWatch(self)  # a live feed's stale books (inactive otherwise)
         self.slots = [Slot(i, spec, spec.build(), self.n_syms) for i, spec in enumerate(specs)]
         self.positions = [[0] * self.n_syms for _ in self.slots]
         for slot in self.slots:
@@ -161,10 +163,12 @@ class Engine:
                 batch = self.source.read(self.settings.batch_events, 0.05)
                 if batch is None:
                     break
+                self.feed_watch.check(may_clear=False)
                 if len(batch):
                     self._batch(batch)
                 elif self.source.realtime and self._started:
                     self._idle()
+                self.feed_watch.check()
                 if self.on_batch is not None:
                     self.on_batch(self)
                 self.publisher.maybe_publish()

@@ -306,6 +306,8 @@ class HftApp(App[None]):
         self.notify("back to start", timeout=2)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "toggle_pause" and self.mode == "LIVE":
+            return None  # a live feed cannot wait: paper orders would sit on a frozen book
         if action in ("speed", "step", "step_second", "seek", "restart") and self.mode != "REPLAY":
             return None if action != "step" else (None if not self._paused else True)
         return True

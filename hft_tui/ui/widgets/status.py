@@ -30,6 +30,27 @@ def format_rate(per_s: float) -> str:
     return f"{per_s:.0f}/s"
 
 
+def feed_text(feed: tuple[tuple[str, float | int | str], ...]) -> tuple[str, str]:
+    """A live feed's health in a few cells, and the recording marker ("" when not).
+
+    Messages per second, age of the last message, resyncs and reconnects; the
+    stale symbols and a lost connection when there are any.
+    """
+    h = dict(feed)
+    if "msgs_per_s" not in h:
+        return "", ""
+    age = float(h.get("last_msg_age_s", -1))
+    parts = [f"{float(h['msgs_per_s']):.0f} msg/s", f"age {age:.1f}s" if age >= 0 else "age -"]
+    parts.append(f"rs {h.get('resyncs', 0)} rc {h.get('reconnects', 0)}")
+    if not h.get("connected", 1):
+        parts.append("DISCONNECTED")
+    if h.get("stale_symbols"):
+        parts.append(f"stale {h['stale_symbols']}")
+    rec = h.get("recording")
+    marker = "" if rec is None else ("REC FAILED" if str(rec).startswith("failed") else "REC")
+    return " ".join(parts), marker
+
+
 class StatusBar(Static):
     DEFAULT_CSS = """
     StatusBar { height: 1; background: $panel; padding: 0 1; }
@@ -71,6 +92,11 @@ class StatusBar(Static):
         text.append(f" {snap.engine_state} ", style=state_style)
         if snap.engine_error:
             text.append(f" {snap.engine_error} ", style=app_style(self.app, "loss", bold=True))
+        feed, rec = feed_text(snap.feed)
+        if rec:
+            text.append(f" {rec} ", style=app_style(self.app, "loss", bold=True, reverse=True))
+        if feed:
+            text.append(f" {feed} ")
         if snap.mode == "REPLAY":
             speed = "max" if snap.speed is None else f"{snap.speed:g}x"
             frac = snap.progress if fraction is None else fraction
@@ -93,4 +119,5 @@ def _status_key(snap: Snapshot) -> tuple:
         snap.global_state,
         snap.speed,
         None if snap.progress is None else round(snap.progress, 3),
+        feed_text(snap.feed),
     )
