@@ -15,8 +15,8 @@ from hft_tui import cli
 from hft_tui.commands.replay import open_replay, parse_speed
 from hft_tui.feeds.inputs import prepare_inputs
 from hft_tui.events import LEVEL
-from tests.enginekit import l2_walk
-from tests.replay_kit import backtest_fills, ended, fills_of, make_app, record, settings, specs, wait_until
+from enginekit import l2_walk
+from replay_kit import backtest_fills, ended, fills_of, make_app, record, settings, specs, wait_until
 
 TARDIS_OPTS = ["--tick-size", "0.01", "--lot-size", "0.00001"]
 FLIPPER = str(Path(__file__).parent / "flip_strategy.py") + ":Flipper"  # trades on L2 data alone

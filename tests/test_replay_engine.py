@@ -19,7 +19,7 @@ from hft_tui.engine.engine import Engine
 from hft_tui.events import EOM
 from hft_tui.feeds.replay import ReplaySource
 from hft_tui.tickfile import TickWriter
-from tests.enginekit import BTC, Recorder, config, l2_walk, spec
+from enginekit import BTC, Recorder, config, l2_walk, spec
 
 SECOND = 1_000_000_000
 

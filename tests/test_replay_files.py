@@ -12,7 +12,7 @@ from hft_tui import cli
 from hft_tui.commands.replay import open_replay
 from hft_tui.tickfile import TickReader, TickWriter
 from hft_tui.tickformat import CHUNK_HEADER_SIZE
-from tests.replay_kit import backtest_fills, ended, fills_of, make_app, record, settings, specs, split, wait_until
+from replay_kit import backtest_fills, ended, fills_of, make_app, record, settings, specs, split, wait_until
 
 SECOND = 1_000_000_000
 BTC_PX = re.compile(r"\b(59|60)\d{3}\.\d\d\b")  # around 60000.00

@@ -18,7 +18,7 @@ from hft_tui.events import EOM
 from hft_tui.tickfile import TickReader
 from hft_tui.ui.screens.dialogs import SeekScreen
 from hft_tui.ui.widgets.status import format_exch_time
-from tests.replay_kit import backtest_fills, ended, fills_of, make_app, record, settings, specs, wait_until
+from replay_kit import backtest_fills, ended, fills_of, make_app, record, settings, specs, wait_until
 
 SECOND = 1_000_000_000
 

@@ -14,7 +14,7 @@ import pytest
 
 from hft_tui import cli
 from hft_tui.commands.replay import open_replay
-from tests.replay_kit import backtest_fills, ended, fills_of, make_app, record, settings, specs, wait_until
+from replay_kit import backtest_fills, ended, fills_of, make_app, record, settings, specs, wait_until
 
 
 @pytest.fixture(autouse=True)

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from hft_tui.ui.app import SPEEDS, HftApp, next_speed
 from hft_tui.ui.timeparse import parse_offset, parse_time
 from hft_tui.ui.widgets.replay_bar import ReplayBar, replay_fraction
-from tests.ui_doubles import BTC, ETH, T0, ScriptedLink, sample_snapshot
+from ui_doubles import BTC, ETH, T0, ScriptedLink, sample_snapshot
 
 MINUTE = 60_000_000_000
 

@@ -82,7 +82,9 @@ class OrderLog(ScrollView, can_focus=True):
 
     def _refilter(self) -> None:
         self._view = [line for line in reversed(self._lines) if self._keep(line)]
-        self.virtual_size = Size(self.size.width, len(self._view))
+        size = Size(self.size.width, len(self._view))
+        if size != self.virtual_size:  # a new size re-lays out the screen: only when it changes
+            self.virtual_size = size
         self.refresh()
 
     def render_line(self, y: int) -> Strip:

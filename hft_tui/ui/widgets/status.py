@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from rich.text import Text
-from textual.widgets import Static
+from textual.widget import Widget
 
 from hft_tui.engine.snapshot import Snapshot
 from hft_tui.ui.colours import app_style
@@ -51,7 +51,7 @@ def feed_text(feed: tuple[tuple[str, float | int | str], ...]) -> tuple[str, str
     return " ".join(parts), marker
 
 
-class StatusBar(Static):
+class StatusBar(Widget):
     DEFAULT_CSS = """
     StatusBar { height: 1; background: $panel; padding: 0 1; }
     StatusBar.-halted { background: $error; color: $text; text-style: bold; }
@@ -61,7 +61,11 @@ class StatusBar(Static):
         super().__init__(id=id)
         self.mode = mode
         self._key: tuple = ()
+        self._text = Text()
         self.killed_locally = False
+
+    def render(self) -> Text:
+        return self._text
 
     def show(self, snap: Snapshot | None, symbol: str, fraction: float | None = None) -> None:
         """``fraction``: where a replay stands (0..1, by exchange time); default the
@@ -72,7 +76,9 @@ class StatusBar(Static):
             return
         self._key = key
         self.set_class(killed, "-halted")
-        self.update(self._status_text(snap, symbol, killed, fraction))
+        # a fixed-height line: repaint it, never re-layout the screen
+        self._text = self._status_text(snap, symbol, killed, fraction)
+        self.refresh()
 
     def _status_text(self, snap: Snapshot | None, symbol: str, killed: bool, fraction: float | None = None) -> Text:
         text = Text()
