@@ -73,9 +73,10 @@ async def test_back_to_start_reproduces_the_fills(recorded, reference):
     link = open_replay([str(recorded)], specs(cfg), cfg, speed=None)
     app = make_app(link)
     async with app.run_test(size=(160, 48)) as pilot:
-        await wait_until(pilot, lambda: ended(link))
-        first = link.engine
         log = app.screen.query_one("OrderLog")
+        # the UI draws the final snapshot on its next tick after the engine ends
+        await wait_until(pilot, lambda: ended(link) and bool(log._lines))
+        first = link.engine
         assert log._lines
         await pilot.press("home")
         await wait_until(pilot, lambda: link.engine is not first and ended(link))
