@@ -52,6 +52,12 @@ ORDER_FILL = 18  # qty lots filled at px (partial unless the ORDER_DONE flag is 
 ORDER_CANCELED = 19  # cancelled (by request, IOC remainder, kill switch, self-trade prevention)
 ORDER_REJECTED = 20  # rejected; aux holds the reason code
 ORDER_REPLACED = 21  # price/size changed by a replace
+# Own-order events (written by hft_tui.exchange): order_id is our order id; exch_ts is when it
+# happened at the matcher (for ORDER_NEW: when the order will reach it) and local_ts when the
+# strategy learns it (for ORDER_NEW: when it was sent); px/qty are the order's, or the fill's,
+# or (ORDER_CANCELED) the lots cancelled. aux: order type (NEW, ACK), 1 maker / 2 taker (FILL),
+# cancel reason (CANCELED), reject reason (REJECTED), 1 kept / 2 lost priority (REPLACED);
+# the codes and their names are in hft_tui.exchange.codes.
 
 KIND_NAMES = {
     CLEAR: "clear",

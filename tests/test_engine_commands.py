@@ -133,6 +133,8 @@ def test_enable_disable_param_limit_and_rearm():
     engine = started(ev, spec(Quoter, "q"), spec(Recorder, "r", ticks=1), batch=200)
     q, r = engine.slots
     try:
+        # 20x event time: the replay must outlast the test's steps (at full speed it ends in < 0.1 s)
+        engine.command(SetSpeed(20.0))
         engine.command(Resume())
         wait_for(lambda: engine.desk.sent >= 1 and r.wakes > 50)
         engine.command(EnableStrategy("q", False))

@@ -75,6 +75,13 @@ def test_market_order_walks_levels():
     # taker fee: notional (101*10 + 102*2) ticks*lots * 0.5 * 0.01 * 4 bps
     t = ex.totals()
     assert t["taker_lots"] == 12 and t["fees"] == pytest.approx((1010 + 204) * 0.005 * 4e-4)
+    # the engine's per-fill fees add up to the exchange's total
+    ex2 = SimExchange([Instrument("X", "0.5", "0.01")], LAT)
+    market(ex2)
+    ex2.submit(200, 0, BUY, "market", 0, 12)
+    ex2.flush(1_000)
+    log = ex2.drain()
+    assert ex2.fee(log).sum() == pytest.approx(t["fees"])
 
 
 def test_market_order_into_empty_side_is_rejected():
@@ -254,3 +261,17 @@ def test_cancel_all_cancels_pending_and_open_orders(ex):
     log = arrive(ex)
     assert sorted(o for k, o, *_ in log if k == "canceled") == [a, b]
     assert ex.open_orders() == []
+
+
+def test_market_order_self_trade_prevention_reaches_only_as_far_as_it_walks(ex):
+    near = ex.submit(200, 0, BUY, "post_only", 98, 1)  # behind the 98 level
+    deep = ex.submit(200, 0, BUY, "post_only", 97, 1)
+    arrive(ex)
+    oid = ex.submit(300, 0, SELL, "market", 0, 12)  # needs 99 x 10 and 98 x 2
+    assert arrive(ex)[1:] == [
+        ("ack", oid, 0, 12, 310, 315, c.MARKET, False),
+        ("canceled", near, 98, 1, 310, 315, c.CXL_SELF_TRADE, True),
+        ("fill", oid, 99, 10, 310, 315, c.TAKER, False),
+        ("fill", oid, 98, 2, 310, 315, c.TAKER, True),
+    ]
+    assert ex.order(deep)["state"] == "accepted"

@@ -29,6 +29,7 @@ from hft_tui.errors import HftError
 AREAS: dict[str, str] = {
     "tickfile": "hft_tui.bench.tickfile",
     "sim": "hft_tui.bench.sim",
+    "exchange": "hft_tui.bench.exchange",
     "backtest": "hft_tui.bench.backtest",
     "risk": "hft_tui.bench.risk",
     "import": "hft_tui.bench.importers",

@@ -8,6 +8,8 @@ outcome of an ORDER_REPLACED all go in the event's ``aux`` field.
 
 from __future__ import annotations
 
+import numpy as np
+
 # --- order types ----------------------------------------------------------------
 LIMIT = 1  # good till cancelled; takes what crosses, rests the remainder
 POST_ONLY = 2  # rejected if it would take liquidity
@@ -82,8 +84,11 @@ CANCEL_NAMES = {
 }
 
 # --- liquidity of a fill (aux of ORDER_FILL) ------------------------------------------
-MAKER = 1
-TAKER = 2
+# numpy scalars, not ints: jitted code passes them to compiled functions, and a plain
+# int constant would make numba compile one specialization per value.
+MAKER = np.int64(1)
+TAKER = np.int64(2)
+NO = np.bool_(False)  # a non-literal False, for the same reason
 
 # --- priority after a replace (aux of ORDER_REPLACED) ---------------------------------
 KEPT_PRIORITY = 1  # size decrease at the same price

@@ -18,9 +18,10 @@ import numpy as np
 from hft_tui.book import BookState
 from hft_tui.book import new_state as new_book_state
 from hft_tui.errors import HftError
-from hft_tui.events import ASK, BID, EVENT_DTYPE
+from hft_tui.events import EVENT_DTYPE
 from hft_tui.exchange import codes as c
 from hft_tui.exchange.config import ExchangeConfig
+from hft_tui.exchange.fees import fees_of
 from hft_tui.exchange.intents import cancel, cancel_all, replace, submit
 from hft_tui.exchange.layout import (
     C_ENTRY_KIND,
@@ -209,37 +210,40 @@ class SimExchange:
     def last_stop(self) -> int:
         return int(self.state.ints[C_STOP])
 
+    def _describe(self, row: np.ndarray) -> dict[str, int | str | float]:
+        return {
+            "order_id": int(row[O_ID]),
+            "sym": int(row[O_SYM]),
+            "side": int(row[O_SIDE]),
+            "kind": c.TYPE_NAMES.get(int(row[O_TYPE]), "?"),
+            "state": c.STATE_NAMES.get(int(row[O_STATE]), "?"),
+            "px": int(row[O_PX]),
+            "qty": int(row[O_QTY]),
+            "leaves": int(row[O_LEAVES]),
+            "filled": int(row[O_FILLED]),
+            "queue_ahead": float(row[O_AHEAD]) / QSCALE,
+        }
+
     def order(self, order_id: int) -> dict[str, int | str | float] | None:
         """A live (pending or open) order, or None once it is done."""
-        v = view(*self.state)
-        for row in v.orders:
-            if row[O_ID] == order_id:
-                return {
-                    "order_id": int(order_id),
-                    "sym": int(row[O_SYM]),
-                    "side": int(row[O_SIDE]),
-                    "kind": c.TYPE_NAMES.get(int(row[O_TYPE]), "?"),
-                    "state": c.STATE_NAMES.get(int(row[O_STATE]), "?"),
-                    "px": int(row[O_PX]),
-                    "qty": int(row[O_QTY]),
-                    "leaves": int(row[O_LEAVES]),
-                    "filled": int(row[O_FILLED]),
-                    "queue_ahead": float(row[O_AHEAD]) / QSCALE,
-                }
-        return None
+        orders = view(*self.state).orders
+        hit = np.flatnonzero(orders[:, O_ID] == order_id)
+        return self._describe(orders[hit[0]]) if order_id > 0 and len(hit) else None
 
     def open_orders(self, sym: int | None = None) -> list[dict[str, int | str | float]]:
         """Resting orders, per symbol and side in priority order (bids first)."""
         v = view(*self.state)
         result = []
         for s in range(self.n_symbols) if sym is None else (sym,):
-            for side in (BID, ASK):
-                row = 2 * s + (0 if side == BID else 1)
-                for slot in v.act[row, : v.nact[row]]:
-                    info = self.order(int(v.orders[slot, O_ID]))
-                    if info is not None:
-                        result.append(info)
+            for row in (2 * s, 2 * s + 1):
+                result += [self._describe(v.orders[slot]) for slot in v.act[row, : v.nact[row]]]
         return result
+
+    def fee(self, events: np.ndarray) -> np.ndarray:
+        """The fee of each event (0 for non-fills), as the exchange charged it."""
+        fl = self.state.floats
+        mult = fl[F_SYM0 + FS_MULT :: FS_NF][events["sym"]]
+        return fees_of(events, float(fl[F_MAKER_BPS]), float(fl[F_TAKER_BPS]), mult)
 
     def totals(self, sym: int = 0) -> dict[str, float]:
         """Fees paid (negative: rebates), maker and taker lots, notional traded."""

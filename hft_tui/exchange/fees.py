@@ -9,8 +9,10 @@ event with :func:`fill_fee` and gets the same number.
 
 from __future__ import annotations
 
+import numpy as np
 from numba import njit
 
+from hft_tui.events import ORDER_FILL
 from hft_tui.exchange.codes import MAKER
 from hft_tui.exchange.layout import (
     F_MAKER_BPS,
@@ -25,14 +27,14 @@ from hft_tui.exchange.layout import (
 )
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def fill_fee(px, qty, liquidity, maker_bps, taker_bps, mult):
     """Fee of one fill in the quote currency (negative: a rebate)."""
     bps = maker_bps if liquidity == MAKER else taker_bps
     return float(px) * float(qty) * mult * bps * 1e-4
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def book_fee(fl, sym, px, qty, liquidity):
     """Add one fill to the symbol's totals; return its fee."""
     base = F_SYM0 + FS_NF * sym
@@ -45,3 +47,14 @@ def book_fee(fl, sym, px, qty, liquidity):
     else:
         fl[base + FS_TAKER_LOTS] += qty
     return fee
+
+
+def fees_of(events: np.ndarray, maker_bps: float, taker_bps: float, mult: float | np.ndarray) -> np.ndarray:
+    """The fee of every event of an own-order event array (0 for events that are not fills).
+
+    ``mult`` is tick_size * lot_size, one number or one per event (by symbol).
+    """
+    fills = events["kind"] == ORDER_FILL
+    bps = np.where(events["aux"] == MAKER, maker_bps, taker_bps)
+    notional = events["px"].astype(np.float64) * events["qty"].astype(np.float64) * mult
+    return np.where(fills, notional * bps * 1e-4, 0.0)

@@ -45,12 +45,12 @@ from hft_tui.exchange.layout import (
     O_STATE,
     O_SYM,
     O_TYPE,
-    view,
+    jview,
 )
 from hft_tui.exchange.orders import emit, find, take_slot
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _queue(v, kind, oid, sym, side, px, qty, now):
     """Append an action; False if the ring is full."""
     tail = v.ctl[C_ATAIL]
@@ -69,7 +69,7 @@ def _queue(v, kind, oid, sym, side, px, qty, now):
     return True
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _room(v):
     return v.ctl[C_ATAIL] - v.ctl[C_AHEAD] < v.ctl[C_ACAP] and v.ctl[C_NOUT] < v.out.shape[0]
 
@@ -77,7 +77,7 @@ def _room(v):
 @njit(cache=True, nogil=True)
 def submit(ints, floats, out, now, sym, side, otype, px, qty):
     """Send a new order at local time ``now``; return its id or -reason."""
-    v = view(ints, floats, out)
+    v = jview(ints, floats, out)
     if sym < 0 or sym >= v.ctl[C_NSYM]:
         return -c.REJ_BAD_SYMBOL
     if side != BID and side != ASK:
@@ -107,7 +107,7 @@ def submit(ints, floats, out, now, sym, side, otype, px, qty):
 
 @njit(cache=True, nogil=True)
 def _send(ints, floats, out, now, kind, oid, px, qty):
-    v = view(ints, floats, out)
+    v = jview(ints, floats, out)
     sym = 0
     side = 0
     slot = find(v, oid)
@@ -137,7 +137,7 @@ def cancel_all(ints, floats, out, now, sym):
 
     Pending-new orders are included: their cancel follows them to the matcher.
     """
-    v = view(ints, floats, out)
+    v = jview(ints, floats, out)
     n = 0
     for s in range(v.ctl[C_CAP]):
         o = v.orders[s]

@@ -43,7 +43,7 @@ _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def next_u64(ctl):
     """splitmix64: the next 64 random bits; the state lives in ctl[C_RNG]."""
     s = np.uint64(ctl[C_RNG]) + _GOLDEN
@@ -53,13 +53,13 @@ def next_u64(ctl):
     return z ^ (z >> np.uint64(31))
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def next_unit(ctl):
     """A uniform float in (0, 1) with 53 random bits (never exactly 0)."""
     return (float(next_u64(ctl) >> np.uint64(11)) + 0.5) * (1.0 / 9007199254740992.0)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def entry_latency(ctl, fl):
     """One draw of the order-entry latency, ns."""
     kind = ctl[C_ENTRY_KIND]
@@ -74,7 +74,7 @@ def entry_latency(ctl, fl):
     return base
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def arrival_time(ctl, fl, sent):
     """When an action sent at local time ``sent`` reaches the matcher (FIFO entry)."""
     t = sent + entry_latency(ctl, fl)
@@ -84,13 +84,13 @@ def arrival_time(ctl, fl, sent):
     return t
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def response_time(ctl, exch_ts):
     """When the strategy learns of something that happened at the matcher at ``exch_ts``."""
     return exch_ts + ctl[C_RESP_NS]
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def feed_time(ctl, exch_ts, local_ts):
     """When the strategy sees a market event."""
     if ctl[C_USE_LOCAL] != 0 and local_ts > 0:

@@ -8,8 +8,9 @@ go to ``out`` (``EVENT_DTYPE``). Three flat arrays because numba's dispatcher
 pays per argument array (and much more for a tuple of arrays) on every call from
 Python, and ``submit`` is called from Python once per order.
 
-Jitted code calls :func:`view` once per entry point to get an ``ExchView`` of
-named 1-D and 2-D views; the offsets are stored in ``ints`` itself.
+Code gets an ``ExchView`` of named 1-D and 2-D views (the offsets are stored in
+``ints`` itself): :func:`view` from Python (plain numpy views), :func:`jview` in
+jitted code, once per entry point (borrowed views, inlined into the caller).
 """
 
 from __future__ import annotations
@@ -18,9 +19,11 @@ from typing import NamedTuple
 
 import numpy as np
 from numba import njit
+from numba.extending import overload
 
 from hft_tui.errors import HftError
 from hft_tui.events import EVENT_DTYPE
+from hft_tui.exchange.hotpath import borrow, borrow2d
 
 # --- ctl: control scalars, ints[0:CTL_LEN] ----------------------------------------------
 C_NSYM = 0
@@ -200,23 +203,60 @@ def new_state(
     return st
 
 
-@njit(cache=True, nogil=True)
-def view(ints, floats, out):
-    """Named views of the state arrays (no copies)."""
-    o = ints[C_OFF : C_OFF + 10]
-    nsym = ints[C_NSYM]
+@njit(cache=True, nogil=True, inline="always")
+def jview(ints, floats, out):
+    """Named *borrowed* views of the state arrays, for jitted code (``hotpath.borrow``).
+
+    Inlined into the caller, so that its hot loops count no references; the views
+    must not leave the call that made them (use :func:`view` from Python).
+    """
+    bi = borrow(ints)
+    o = bi[C_OFF : C_OFF + 10]
+    nsym = bi[C_NSYM]
+    return ExchView(
+        bi[:CTL_LEN],
+        borrow2d(bi[o[0] : o[1]], bi[C_CAP], O_NF),
+        borrow2d(bi[o[1] : o[2]], bi[C_ACAP], A_NF),
+        borrow2d(bi[o[2] : o[3]], nsym * 2, bi[C_MAXSIDE]),
+        bi[o[3] : o[4]],
+        borrow2d(bi[o[4] : o[5]], nsym, S_NF),
+        borrow2d(bi[o[5] : o[6]], bi[C_CCAP], K_NF),
+        bi[o[6] : o[7]],
+        bi[o[7] : o[8]],
+        bi[o[8] : o[9]],
+        bi[o[9] : o[9] + bi[C_CAP]],
+        borrow(floats),
+        borrow(out),
+    )
+
+
+def view(ints: np.ndarray, floats: np.ndarray, out: np.ndarray) -> ExchView:
+    """Named views of the state arrays (no copies), for Python: numpy views that keep
+    the arrays alive. (Jitted callers get :func:`jview` through the overload below.)"""
+    o = [int(x) for x in ints[C_OFF : C_OFF + 10]]
+    nsym = int(ints[C_NSYM])
     return ExchView(
         ints[:CTL_LEN],
-        ints[o[0] : o[1]].reshape((ints[C_CAP], O_NF)),
-        ints[o[1] : o[2]].reshape((ints[C_ACAP], A_NF)),
-        ints[o[2] : o[3]].reshape((nsym * 2, ints[C_MAXSIDE])),
+        ints[o[0] : o[1]].reshape(int(ints[C_CAP]), O_NF),
+        ints[o[1] : o[2]].reshape(int(ints[C_ACAP]), A_NF),
+        ints[o[2] : o[3]].reshape(nsym * 2, int(ints[C_MAXSIDE])),
         ints[o[3] : o[4]],
-        ints[o[4] : o[5]].reshape((nsym, S_NF)),
-        ints[o[5] : o[6]].reshape((ints[C_CCAP], K_NF)),
+        ints[o[4] : o[5]].reshape(nsym, S_NF),
+        ints[o[5] : o[6]].reshape(int(ints[C_CCAP]), K_NF),
         ints[o[6] : o[7]],
         ints[o[7] : o[8]],
         ints[o[8] : o[9]],
-        ints[o[9] : o[9] + ints[C_CAP]],
+        ints[o[9] : o[9] + int(ints[C_CAP])],
         floats,
         out,
     )
+
+
+@overload(view, jit_options={"cache": True, "nogil": True})
+def _view_jitted(ints, floats, out):
+    # Not inlined: numba miscompiled this overload inlined into callers that index the
+    # views (seen with numba 0.68); the exchange's own hot code calls jview instead.
+    def impl(ints, floats, out):
+        return jview(ints, floats, out)
+
+    return impl

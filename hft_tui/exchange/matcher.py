@@ -21,9 +21,10 @@ from __future__ import annotations
 
 from numba import njit
 
-from hft_tui.book import NO_PRICE, book_level_qty
+from hft_tui.book import NO_PRICE
 from hft_tui.events import BID, ORDER_ACK, ORDER_CANCELED, ORDER_DONE, ORDER_REJECTED, ORDER_REPLACED
 from hft_tui.exchange import codes as c
+from hft_tui.exchange.hotpath import borrow_book, level_qty
 from hft_tui.exchange.latency import response_time
 from hft_tui.exchange.layout import (
     A_ID,
@@ -49,6 +50,7 @@ from hft_tui.exchange.layout import (
     O_WMARK,
     QSCALE,
     S_MAXID,
+    jview,
 )
 from hft_tui.exchange.orders import (
     compact,
@@ -60,15 +62,15 @@ from hft_tui.exchange.orders import (
     remove,
     row_of,
 )
-from hft_tui.exchange.taking import available, consumed, crosses, effective_best, take
+from hft_tui.exchange.taking import available, consumed, crosses, effective_best, reach_price, take
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def is_open(state):
     return state == c.ACCEPTED or state == c.PARTIAL
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def reject_new(v, slot, reason, ts):
     o = v.orders[slot]
     o[O_STATE] = c.REJECTED
@@ -86,29 +88,29 @@ def cancel_open(v, slot, reason, ts):
     o[O_LEAVES] = 0
 
 
-@njit(cache=True, nogil=True)
-def own_reached(v, sym, side, px, market):
+@njit(cache=True, nogil=True, inline="always")
+def own_reached(v, sym, side, px):
     """True if an own resting order on the other side is at or through ``px``."""
     orow = row_of(sym, -side)
     if v.nact[orow] == 0:
         return False
-    return market or crosses(side, v.orders[v.act[orow, 0], O_PX], px)
+    return crosses(side, v.orders[v.act[orow, 0], O_PX], px)
 
 
 @njit(cache=True, nogil=True)
-def self_trade_prevention(v, sym, side, px, market, ts):
-    """Cancel own resting orders on the other side that an order at ``px`` would hit."""
+def self_trade_prevention(v, sym, side, px, ts):
+    """Cancel own resting orders on the other side that an order reaching ``px`` would hit."""
     orow = row_of(sym, -side)
     lst = v.act[orow]
     for i in range(v.nact[orow]):
         o = v.orders[lst[i]]
-        if not market and not crosses(side, o[O_PX], px):
+        if not crosses(side, o[O_PX], px):
             break
         cancel_open(v, lst[i], c.CXL_SELF_TRADE, ts)
     compact(v, orow)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def join_queue(book, v, slot):
     """Rest the order at its price, behind everything visible there now."""
     o = v.orders[slot]
@@ -117,7 +119,7 @@ def join_queue(book, v, slot):
     seq = v.ctl[C_NEXT_SEQ]
     v.ctl[C_NEXT_SEQ] = seq + 1
     o[O_SEQ] = seq
-    vis = book_level_qty(book, sym, side, o[O_PX]) - consumed(v, sym, 0 if side == BID else 1, o[O_PX])
+    vis = level_qty(book, sym, side, o[O_PX]) - consumed(v, sym, 0 if side == BID else 1, o[O_PX])
     o[O_AHEAD] = max(0, vis) * QSCALE
     o[O_PENDING] = 0
     o[O_WMARK] = v.symv[sym, S_MAXID]
@@ -125,7 +127,10 @@ def join_queue(book, v, slot):
 
 
 @njit(cache=True, nogil=True)
-def arrive_new(book, v, slot, ts):
+def arrive_new(book, ints, floats, out, slot, ts):
+    """A new order at the matcher (borrows its arrays again: see ``market.own_effects``)."""
+    book = borrow_book(book)
+    v = jview(ints, floats, out)
     o = v.orders[slot]
     otype = o[O_TYPE]
     sym = o[O_SYM]
@@ -141,11 +146,13 @@ def arrive_new(book, v, slot, ts):
         return
     opp_best = effective_best(book, v, sym, -side)
     cross = opp_best != NO_PRICE and (market or crosses(side, opp_best, px))
-    own = own_reached(v, sym, side, px, market)
+    # how far the order reaches: its limit, or for a market order the last level it needs
+    reach = reach_price(book, v, sym, side, qty) if market else px
+    own = reach != NO_PRICE and own_reached(v, sym, side, reach)
     if otype == c.POST_ONLY and (cross or own):
         reject_new(v, slot, c.REJ_POST_ONLY_WOULD_CROSS, ts)
         return
-    if otype == c.FOK and available(book, v, sym, side, px, False, qty) < qty:
+    if otype == c.FOK and available(book, v, sym, side, px, c.NO, qty) < qty:
         reject_new(v, slot, c.REJ_FOK_UNFILLABLE, ts)
         return
     if market and opp_best == NO_PRICE:
@@ -159,7 +166,7 @@ def arrive_new(book, v, slot, ts):
     o[O_STATE] = c.ACCEPTED
     emit_order(v, slot, ORDER_ACK, px, qty, ts, 0, otype)
     if own:
-        self_trade_prevention(v, sym, side, px, market, ts)
+        self_trade_prevention(v, sym, side, reach, ts)
     if cross:
         take(book, v, slot, px, market, ts)
     if o[O_LEAVES] == 0:
@@ -217,7 +224,7 @@ def arrive_replace(book, v, a, ts):
         return
     opp_best = effective_best(book, v, sym, -side)
     cross = opp_best != NO_PRICE and crosses(side, opp_best, new_px)
-    own = own_reached(v, sym, side, new_px, False)
+    own = own_reached(v, sym, side, new_px)
     if o[O_TYPE] == c.POST_ONLY and (cross or own):
         reject_action(v, a, c.REJ_POST_ONLY_WOULD_CROSS, ts)
         return
@@ -227,23 +234,23 @@ def arrive_replace(book, v, a, ts):
     o[O_LEAVES] = new_leaves
     emit_order(v, slot, ORDER_REPLACED, new_px, new_qty, ts, 0, c.LOST_PRIORITY)
     if own:
-        self_trade_prevention(v, sym, side, new_px, False, ts)
+        self_trade_prevention(v, sym, side, new_px, ts)
     if cross:
-        take(book, v, slot, new_px, False, ts)
+        take(book, v, slot, new_px, c.NO, ts)
     if o[O_LEAVES] == 0:
         release(v, slot)
     else:
         join_queue(book, v, slot)
 
 
-@njit(cache=True, nogil=True)
-def arrive(book, v, a, ts):
+@njit(cache=True, nogil=True, inline="always")
+def arrive(book, v, ints, floats, out, a, ts):
     """Process one action at the matcher at exchange time ``ts``."""
     kind = a[A_KIND]
     if kind == c.ACT_NEW:
         slot = find(v, a[A_ID])
         if slot >= 0:
-            arrive_new(book, v, slot, ts)
+            arrive_new(book, ints, floats, out, slot, ts)
     elif kind == c.ACT_CANCEL:
         arrive_cancel(v, a, ts)
     elif kind == c.ACT_REPLACE:

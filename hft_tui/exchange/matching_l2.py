@@ -34,12 +34,13 @@ from numba import njit
 from hft_tui.book import NO_PRICE
 from hft_tui.events import BID, HIDDEN, SNAPSHOT
 from hft_tui.exchange.codes import MAKER, QUEUE_PROB
-from hft_tui.exchange.layout import C_QMODEL, F_QPOWER, O_AHEAD, O_LEAVES, O_PENDING, O_PX, QSCALE
+from hft_tui.exchange.hotpath import best_px, borrow_book
+from hft_tui.exchange.layout import C_QMODEL, F_QPOWER, O_AHEAD, O_LEAVES, O_PENDING, O_PX, QSCALE, jview
 from hft_tui.exchange.orders import better, compact, fill
 from hft_tui.exchange.taking import effective_best
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def ahead_share(u, ahead, behind, power):
     """Queue units of a decrease of ``u`` units that come from ahead of the order."""
     if ahead <= 0:
@@ -54,15 +55,18 @@ def ahead_share(u, ahead, behind, power):
     return min(ahead, int(float(u) * (a / (a + b))))
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def level_changed(v, row, px, old, new):
     """Level (side of ``row``, px) went from ``old`` to ``new`` lots: move own orders there."""
     lst = v.act[row]
     prob = v.ctl[C_QMODEL] == QUEUE_PROB
     power = v.fl[F_QPOWER]
+    side = BID if row % 2 == 0 else -1
     for i in range(v.nact[row]):
         o = v.orders[lst[i]]
         if o[O_PX] != px:
+            if better(side, px, o[O_PX]):
+                break
             continue
         ahead = o[O_AHEAD]
         d = old - new
@@ -75,7 +79,7 @@ def level_changed(v, row, px, old, new):
         o[O_AHEAD] = max(0, min(ahead, new * QSCALE))
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def level_dropped(v, row, side, px):
     """A QUOTE removed every level of ``side`` better than px: own orders there are at the front."""
     lst = v.act[row]
@@ -87,14 +91,17 @@ def level_dropped(v, row, side, px):
         o[O_PENDING] = 0
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def opposite_grew(v, orow, px, inc, ts):
     """``inc`` lots appeared on the other side at price px: own orders at px trade with them."""
     lst = v.act[orow]
+    oside = BID if orow % 2 == 0 else -1
     rem = inc
     for i in range(v.nact[orow]):
         o = v.orders[lst[i]]
         if o[O_PX] != px or o[O_LEAVES] == 0:
+            if better(oside, px, o[O_PX]):
+                break
             continue
         f = min(rem, o[O_LEAVES])
         fill(v, lst[i], px, f, MAKER, ts)
@@ -134,7 +141,7 @@ def trade(v, row, side, px, qty, ts):
         filled_ahead += f
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def passive_side(book_bid, book_ask, side, px):
     """The resting side of a print: the other side of its aggressor, inferred when unknown."""
     if side == BID:
@@ -148,30 +155,47 @@ def passive_side(book_bid, book_ask, side, px):
     return 0
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def trade_applies(flags):
     """Hidden executions neither advance nor fill own orders (they touched no visible level)."""
     return (flags & HIDDEN) == 0
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def grew_applies(flags):
     """A snapshot re-announces levels that already existed: nothing new trades with us."""
     return (flags & SNAPSHOT) == 0
 
 
+@njit(cache=True, nogil=True, inline="always")
+def crossed(book, v, sym):
+    """Quick end-of-message test: is the opposite best (as the book shows it) strictly
+    through the best own order of either side? (``cross_fill`` then decides exactly.)"""
+    for si in range(2):
+        row = 2 * sym + si
+        if v.nact[row] == 0:
+            continue
+        side = BID if si == 0 else -1
+        opp = best_px(book, sym, -side)
+        if opp != NO_PRICE and better(side, v.orders[v.act[row, 0], O_PX], opp):
+            return True
+    return False
+
+
 @njit(cache=True, nogil=True)
-def cross_check(book, v, sym, ts):
-    """End of message: fill in full every own order the opposite best is strictly through."""
+def cross_fill(book, ints, floats, out, sym, ts):
+    """End of message: fill in full every own order the effective opposite best (what the
+    book shows minus what own orders consumed) is strictly through."""
+    book = borrow_book(book)
+    v = jview(ints, floats, out)
     for si in range(2):
         row = 2 * sym + si
         n = v.nact[row]
         if n == 0:
             continue
         side = BID if si == 0 else -1
-        best_own = v.orders[v.act[row, 0], O_PX]
         opp = effective_best(book, v, sym, -side)
-        if opp == NO_PRICE or not better(side, best_own, opp):
+        if opp == NO_PRICE or not better(side, v.orders[v.act[row, 0], O_PX], opp):
             continue
         lst = v.act[row]
         for i in range(n):

@@ -27,23 +27,28 @@ from __future__ import annotations
 
 from numba import njit
 
+from hft_tui.events import BID
 from hft_tui.exchange.codes import MAKER
 from hft_tui.exchange.layout import O_AHEAD, O_LEAVES, O_PX, O_WMARK, QSCALE
 from hft_tui.exchange.orders import better, fill
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def removed_ahead(v, row, px, oid, qty):
     """CANCEL (or EXECUTE) of ``qty`` lots of market order ``oid`` at px: advance the
     own orders it was ahead of."""
     lst = v.act[row]
+    side = BID if row % 2 == 0 else -1
     for i in range(v.nact[row]):
         o = v.orders[lst[i]]
-        if o[O_PX] == px and oid <= o[O_WMARK]:
-            o[O_AHEAD] = max(0, o[O_AHEAD] - qty * QSCALE)
+        if o[O_PX] == px:
+            if oid <= o[O_WMARK]:
+                o[O_AHEAD] = max(0, o[O_AHEAD] - qty * QSCALE)
+        elif better(side, px, o[O_PX]):
+            break
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def executed(v, row, side, px, oid, qty, ts):
     """EXECUTE of ``qty`` lots of resting market order ``oid`` at (side, px)."""
     lst = v.act[row]
@@ -73,7 +78,7 @@ def executed(v, row, side, px, oid, qty, ts):
         own_ahead += leaves
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def crossing_add(v, orow, oside, px, qty, ts):
     """ADD of ``qty`` lots at px on the side opposite to list ``orow`` (own side ``oside``):
     own orders priced at or through px trade with it, best first."""

@@ -46,7 +46,7 @@ class ExchangeOverflow(HftError):
     """The output buffer overflowed inside one message (the reserve was too small)."""
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def emit(v, kind, oid, sym, side, px, qty, exch_ts, local_ts, flags, aux):
     """Append one own-order event to ``out``."""
     n = v.ctl[C_NOUT]
@@ -67,7 +67,7 @@ def emit(v, kind, oid, sym, side, px, qty, exch_ts, local_ts, flags, aux):
     v.ctl[C_EMITTED] += 1
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def emit_order(v, slot, kind, px, qty, ts, flags, aux):
     """An event about the order in ``slot`` that happened at the matcher at ``ts``."""
     o = v.orders[slot]
@@ -75,7 +75,7 @@ def emit_order(v, slot, kind, px, qty, ts, flags, aux):
 
 
 # --- slots and ids --------------------------------------------------------------------------
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def take_slot(v):
     """A free slot with a fresh order id written in it, or -1 when the table is full."""
     n = v.ctl[C_NFREE]
@@ -92,14 +92,14 @@ def take_slot(v):
     return slot
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def release(v, slot):
     v.orders[slot, O_ID] = 0
     v.free[v.ctl[C_NFREE]] = slot
     v.ctl[C_NFREE] += 1
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def find(v, oid):
     """Slot of the live order ``oid``, or -1 if it is done or was never issued."""
     if oid <= 0 or oid >= v.ctl[C_NEXT_ID]:
@@ -114,18 +114,18 @@ def find(v, oid):
 
 
 # --- per-side lists of open orders ------------------------------------------------------------
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def row_of(sym, side):
     return 2 * sym + (0 if side == BID else 1)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def better(side, a, b):
     """True if price a has priority over price b on ``side``."""
     return a > b if side == BID else a < b
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def insert(v, slot):
     """Put an order into its side's list behind every order of equal or better priority."""
     o = v.orders[slot]
@@ -149,7 +149,7 @@ def insert(v, slot):
     return True
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def remove(v, slot):
     """Take an order out of its side's list (it stays in the table)."""
     o = v.orders[slot]

@@ -25,9 +25,10 @@ from __future__ import annotations
 
 from numba import njit
 
-from hft_tui.book import NO_PRICE, book_best_px
+from hft_tui.book import NO_PRICE
 from hft_tui.events import ASK, BID, EOM
 from hft_tui.exchange import codes as c
+from hft_tui.exchange.hotpath import best_px, borrow, borrow_book
 from hft_tui.exchange.latency import feed_time
 from hft_tui.exchange.layout import (
     A_ARRIVE,
@@ -44,25 +45,25 @@ from hft_tui.exchange.layout import (
     S_L2,
     S_LAST_ASK,
     S_LAST_BID,
-    view,
+    jview,
 )
 from hft_tui.exchange.market import apply_market
 from hft_tui.exchange.matcher import arrive
-from hft_tui.exchange.matching_l2 import cross_check
+from hft_tui.exchange.matching_l2 import cross_fill, crossed
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _moved(now, last, ticks):
     if now == NO_PRICE or last == NO_PRICE:
         return now != last
     return abs(now - last) >= ticks
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _bbo_moved(book, v, sym, ticks):
     """True (and the reference updated) if sym's best bid or ask moved by ``ticks``."""
-    bb = book_best_px(book, sym, BID)
-    ba = book_best_px(book, sym, ASK)
+    bb = best_px(book, sym, BID)
+    ba = best_px(book, sym, ASK)
     sv = v.symv[sym]
     if _moved(bb, sv[S_LAST_BID], ticks) or _moved(ba, sv[S_LAST_ASK], ticks):
         sv[S_LAST_BID] = bb
@@ -71,7 +72,7 @@ def _bbo_moved(book, v, sym, ticks):
     return False
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _next_due(v, before):
     """Ring index of the oldest action if it arrives strictly before ``before``, else -1."""
     head = v.ctl[C_AHEAD]
@@ -84,16 +85,35 @@ def _next_due(v, before):
 
 
 @njit(cache=True, nogil=True)
-def _do_action(book, v, k):
-    a = v.actions[k]
-    ts = a[A_ARRIVE]
-    if ts > v.ctl[C_NOW]:
-        v.ctl[C_NOW] = ts
-    v.ctl[C_AHEAD] += 1
-    arrive(book, v, a, ts)
+def process_due(book, ints, floats, out, before, stop_own):
+    """Run the actions arriving strictly before ``before``, oldest first.
+
+    Returns 0 when none is left due, 1 after an action emitted an own-order event
+    (if ``stop_own``), 2 when ``out`` is too full to run the next one. One
+    non-inlined function shared by the run and flush entry points; it borrows its
+    arrays again so that its own inlined matcher code counts no references.
+    """
+    book = borrow_book(book)
+    v = jview(ints, floats, out)
+    ctl = v.ctl
+    emitted = ctl[C_EMITTED]
+    while True:
+        k = _next_due(v, before)
+        if k < 0:
+            return 0
+        if out.shape[0] - ctl[C_NOUT] < ctl[C_RESERVE]:
+            return 2
+        a = v.actions[k]
+        ts = a[A_ARRIVE]
+        if ts > ctl[C_NOW]:
+            ctl[C_NOW] = ts
+        ctl[C_AHEAD] += 1
+        arrive(book, v, ints, floats, out, a, ts)
+        if stop_own and ctl[C_EMITTED] > emitted:
+            return 1
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _stop(v, i, reason):
     v.ctl[C_STOP] = reason
     return i, reason
@@ -102,7 +122,9 @@ def _stop(v, i, reason):
 @njit(cache=True, nogil=True)
 def exchange_run(book, ints, floats, out, events, start, end, stop_mask, watch_sym, wake_ticks, deadline):
     """Process ``events[start:end]``; return ``(stop index, reason)``."""
-    v = view(ints, floats, out)
+    book = borrow_book(book)
+    events = borrow(events)
+    v = jview(ints, floats, out)
     ctl = v.ctl
     ctl[C_EMITTED] = 0
     cap = out.shape[0]
@@ -115,27 +137,26 @@ def exchange_run(book, ints, floats, out, events, start, end, stop_mask, watch_s
         e = events[i]
         if ctl[C_IN_MSG] == 0:
             ts = e.exch_ts
-            while True:
-                k = _next_due(v, ts)
-                if k < 0:
-                    break
-                if cap - ctl[C_NOUT] < reserve:
-                    return _stop(v, i, c.STOP_OUT_FULL)
-                _do_action(book, v, k)
-                if stop_own and ctl[C_EMITTED] > 0:
+            if _next_due(v, ts) >= 0:
+                r = process_due(book, ints, floats, out, ts, stop_own)
+                if r == 1:
                     return _stop(v, i, c.STOP_OWN)
+                if r == 2:
+                    return _stop(v, i, c.STOP_OUT_FULL)
             if stop_deadline and feed_time(ctl, ts, e.local_ts) >= deadline:
                 return _stop(v, i, c.STOP_DEADLINE)
             if cap - ctl[C_NOUT] < reserve:
                 return _stop(v, i, c.STOP_OUT_FULL)
         sym = int(e.sym)
-        apply_market(book, v, sym, int(e.kind), int(e.side), e.px, e.qty, e.order_id, int(e.flags), e.exch_ts)
+        apply_market(
+            book, v, ints, floats, out, sym, int(e.kind), int(e.side), e.px, e.qty, e.order_id, int(e.flags), e.exch_ts
+        )
         i += 1
         if e.flags & EOM:
             ctl[C_IN_MSG] = 0
             ctl[C_FEED_NOW] = feed_time(ctl, e.exch_ts, e.local_ts)
-            if v.symv[sym, S_L2] != 0 and v.nact[2 * sym] + v.nact[2 * sym + 1] > 0:
-                cross_check(book, v, sym, e.exch_ts)
+            if v.symv[sym, S_L2] != 0 and v.nact[2 * sym] + v.nact[2 * sym + 1] > 0 and crossed(book, v, sym):
+                cross_fill(book, ints, floats, out, sym, e.exch_ts)
             if stop_own and ctl[C_EMITTED] > 0:
                 return _stop(v, i, c.STOP_OWN)
             if stop_bbo and (watch_sym < 0 or watch_sym == sym) and _bbo_moved(book, v, sym, wake_ticks):
@@ -151,13 +172,9 @@ def exchange_flush(book, ints, floats, out, until):
 
     Does nothing in the middle of a message; stops early if ``out`` fills up.
     """
-    v = view(ints, floats, out)
+    v = jview(ints, floats, out)
     if v.ctl[C_IN_MSG] != 0:
         return 0
-    n = 0
-    while True:
-        k = _next_due(v, until + 1)
-        if k < 0 or out.shape[0] - v.ctl[C_NOUT] < v.ctl[C_RESERVE]:
-            return n
-        _do_action(book, v, k)
-        n += 1
+    head = v.ctl[C_AHEAD]
+    process_due(book, ints, floats, out, until + 1, c.NO)
+    return v.ctl[C_AHEAD] - head

@@ -16,14 +16,15 @@ from __future__ import annotations
 
 from numba import njit
 
-from hft_tui.book import NO_PRICE, book_best_px, book_depth
+from hft_tui.book import NO_PRICE, book_depth
 from hft_tui.events import BID
 from hft_tui.exchange.codes import TAKER
+from hft_tui.exchange.hotpath import best_px
 from hft_tui.exchange.layout import C_CCAP, C_WALK, K_PX, K_QTY, K_SI, K_SYM, O_LEAVES, O_SIDE, O_SYM, S_NCONS
 from hft_tui.exchange.orders import fill
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def consumed(v, sym, si, px):
     """Lots own orders took from (sym, side index, px) that the data still shows."""
     if v.symv[sym, S_NCONS] == 0:
@@ -61,7 +62,7 @@ def consume(v, sym, si, px, qty):
     v.symv[sym, S_NCONS] += 1
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def drain(v, sym, si, px, qty):
     """The data removed ``qty`` lots from a level: the consumed record shrinks by as much."""
     if v.symv[sym, S_NCONS] == 0:
@@ -87,17 +88,17 @@ def forget(v, sym):
     v.symv[sym, S_NCONS] = 0
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def crosses(side, px, limit):
     """True if an order of ``side`` limited at ``limit`` reaches price ``px``."""
     return px <= limit if side == BID else px >= limit
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def effective_best(book, v, sym, side):
     """Best price of ``side`` with liquidity left after what own orders consumed."""
     if v.symv[sym, S_NCONS] == 0:
-        return book_best_px(book, sym, side)
+        return best_px(book, sym, side)
     si = 0 if side == BID else 1
     k = book_depth(book, sym, side, v.ctl[C_WALK], v.wpx, v.wqty)
     for j in range(k):
@@ -121,6 +122,25 @@ def available(book, v, sym, side, limit, market, want):
         if total >= want:
             break
     return total
+
+
+@njit(cache=True, nogil=True)
+def reach_price(book, v, sym, side, qty):
+    """The worst price a market order of ``side`` for ``qty`` lots would trade at now
+    (NO_PRICE if the other side is empty): the limit it effectively has."""
+    opp = -side
+    osi = 0 if opp == BID else 1
+    k = book_depth(book, sym, opp, v.ctl[C_WALK], v.wpx, v.wqty)
+    total = 0
+    last = NO_PRICE
+    for j in range(k):
+        avail = v.wqty[j] - consumed(v, sym, osi, v.wpx[j])
+        if avail > 0:
+            last = v.wpx[j]
+            total += avail
+            if total >= qty:
+                break
+    return last
 
 
 @njit(cache=True, nogil=True)
