@@ -1,6 +1,5 @@
-"""The test helpers import each other both ways: ``from tests.ui_doubles import ...``
-(tests/ is a package) and ``from fake_binance import ...`` (the live-feed helpers).
-Putting tests/ itself on the path serves the second once the first made it a package."""
+"""Test helper modules (fake_binance, ui_doubles, replay_kit, ...) are imported by name:
+keep tests/ on the path however pytest is started."""
 
 import os
 import sys
