@@ -16,6 +16,7 @@ from typing import Any
 from textual import work
 from textual.app import App
 from textual.binding import Binding
+from textual.css.query import NoMatches
 from textual.worker import Worker, WorkerState
 
 from hft_tui.config import save_user
@@ -142,8 +143,14 @@ class HftApp(App[None]):
     # --- the refresh timer ------------------------------------------------------------------
     def poll_snapshot(self) -> None:
         screen = next((s for s in self.screen_stack if isinstance(s, MainScreen)), None)
-        if screen is None or not screen.ready:
+        if screen is None or not screen.ready or not screen.is_attached:
             return
+        try:
+            self._draw(screen)
+        except NoMatches:
+            pass  # the screen is being built or torn down: the next tick draws
+
+    def _draw(self, screen: MainScreen) -> None:
         session = getattr(self.link, "session", 0)
         if session != self._session:
             self._session = session
