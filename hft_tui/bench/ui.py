@@ -45,8 +45,6 @@ def _engine(path: Path, snapshot_ms: float = 40.0):
 
 
 async def _drive(path: Path) -> dict[str, float]:
-    from textual.events import Key
-
     from hft_tui.ui.app import HftApp
     from hft_tui.ui.launch import EngineAdapter
 
@@ -72,12 +70,12 @@ async def _drive(path: Path) -> dict[str, float]:
         # Let it replay, then pause and resume a few times, then kill.
         for _ in range(3):
             await asyncio.sleep(0.3)
-            # Keys go in as the terminal driver delivers them (a Key event posted to
-            # the app), not through pilot.press, which first waits for an idle screen
+            # Keys go in as the terminal driver delivers them (app.post_key), not
+            # through pilot.press, which first waits for an idle screen
             # that a busy replay never has.
-            app.post_message(Key("p", "p"))
+            app.post_key("p", "p")
             latencies.append(await until(lambda: engine.control.paused))
-            app.post_message(Key("p", "p"))
+            app.post_key("p", "p")
             latencies.append(await until(lambda: not engine.control.paused))
         while engine.state == "running":
             await asyncio.sleep(0.01)
@@ -86,7 +84,7 @@ async def _drive(path: Path) -> dict[str, float]:
         t_end = time.perf_counter()
         frames = app.frames - frames0
         events = engine.events_total
-        app.post_message(Key("ctrl+k", None))
+        app.post_key("ctrl+k")
         latencies.append(await until(lambda: engine.control.killed or engine.state != "running"))
     paused_s = 0.0  # pauses above are short (milliseconds); count them as replay time: conservative
     return {

@@ -13,7 +13,7 @@ import signal
 import threading
 from typing import Any
 
-from textual import work
+from textual import events, work
 from textual.app import App
 from textual.binding import Binding
 from textual.css.query import NoMatches
@@ -139,6 +139,11 @@ class HftApp(App[None]):
         guard.daemon = True  # only for a hang: a clean exit must not wait for it
         guard.start()
         self.shutdown()
+
+    def post_key(self, key: str, character: str | None = None) -> None:
+        """Deliver a key the way the terminal driver does (benchmarks and scripts:
+        unlike the test pilot's press, it does not wait for an idle screen first)."""
+        self.post_message(events.Key(key, character))
 
     # --- the refresh timer ------------------------------------------------------------------
     def poll_snapshot(self) -> None:
