@@ -23,9 +23,11 @@ COMMANDS: dict[str, str] = {
     "book": "hft_tui.commands.book",
     "info": "hft_tui.commands.info",
     "backtest": "hft_tui.commands.backtest",
+    "replay": "hft_tui.commands.replay",
     "convert": "hft_tui.commands.convert",
     "bench": "hft_tui.commands.bench",
     "record": "hft_tui.commands.record",
+    "live": "hft_tui.commands.live",
 }
 
 

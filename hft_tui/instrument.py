@@ -26,7 +26,7 @@ def _scaled(text: str, decimals: int) -> int | None:
     if "e" in s or "E" in s:
         try:
             d = Decimal(text) * (10**decimals)
-            if not d.is_finite() or abs(d.adjusted()) > 60:
+            if not d.is_finite() or (d and abs(d.adjusted()) > 60):
                 raise ValueError(text)
         except ArithmeticError:  # InvalidOperation, Overflow: "1E1000000"
             raise ValueError(text) from None

@@ -136,13 +136,18 @@ def forget_compiled(kernel_list: Iterable[Any]) -> None:
                 pass
 
 
-def prepare(names: Iterable[str] | None = None, stream: TextIO | None = sys.stderr) -> float | None:
+_STDERR: Any = object()  # default stream: sys.stderr as it is at call time, not at import (tests swap it)
+
+
+def prepare(names: Iterable[str] | None = None, stream: TextIO | None = _STDERR) -> float | None:
     """Make the kernels ready; announce on ``stream`` if they must be compiled.
 
     The stale-source check covers every registered module (a change anywhere
     may be inlined anywhere); the warm-up covers ``names`` (default: all).
     Returns the compile time in seconds, or None when the cache was warm.
     """
+    if stream is _STDERR:
+        stream = sys.stderr
     mods = modules(names)
     kernel_list = kernels(mods)
     every = kernels(modules())

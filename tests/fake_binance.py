@@ -78,6 +78,8 @@ class FakeBinance:
         self.connections = 0  # accepted WebSocket connections so far
         self.snapshot_requests = 0
         self.info_requests = 0
+        self.http_paths: list[str] = []  # every HTTP request's path, handshakes included
+        self.client_messages: list = []  # whatever a client sent on a WebSocket
         self.sent = 0
         # pending faults
         self._skip: dict[str, int] = {}
@@ -298,8 +300,8 @@ class FakeBinance:
         self.connections += 1
         writer = asyncio.create_task(self._writer(conn))
         try:
-            async for _ in ws:  # nothing expected from the client; keep the connection read
-                pass
+            async for msg in ws:  # nothing expected from the client; kept for the tests to see
+                self.client_messages.append(msg)
         except Exception:
             pass
         finally:
@@ -319,6 +321,7 @@ class FakeBinance:
     # --- HTTP -------------------------------------------------------------------------------------
     async def _http(self, conn: ServerConnection, request) -> Response | None:
         url = urlsplit(request.path)
+        self.http_paths.append(url.path)
         if url.path == "/stream":
             return None  # the WebSocket handshake
         q = {k: v[0] for k, v in parse_qs(url.query).items()}

@@ -76,3 +76,18 @@ def test_list_and_unknown_name(capsys):
     assert cli.main(["bench", "nope", "--json"]) == 2
     out, err = capsys.readouterr()
     assert out == "" and err.startswith("error: unknown benchmark 'nope'") and err.count("\n") == 1
+
+
+def test_a_failing_area_does_not_cost_the_others(monkeypatch, capsys):
+    from hft_tui import bench
+
+    def broken(quick):
+        raise RuntimeError("measurement broke")
+
+    monkeypatch.setattr(bench.area_module("risk"), "run", broken)
+    failed: dict[str, str] = {}
+    got = bench.run(["risk", "tickfile"], True, None, failed)
+    assert failed == {"risk": "RuntimeError: measurement broke"}
+    assert "tickfile_write_events_per_s" in got
+    with pytest.raises(RuntimeError):
+        bench.run(["risk"], True)

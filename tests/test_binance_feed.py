@@ -259,7 +259,7 @@ def test_engine_backlog_sheds_load_then_heals():
         time.sleep(1.0)  # the engine stops reading
         h = source.health()
         assert h["queue"] <= 20 and h["overloads"] == 1 and h["dropped_events"] > 0
-        assert chk.until(lambda: per_symbol(source, "resyncs")[0] >= 1 and not source.stale(0), 10)
+        assert chk.until(lambda: per_symbol(source, "resyncs")[0] >= 1 and not source.read_stale(0), 10)
         chk.until(lambda: False, 0.3)
         chk.mismatches.clear()  # the engine's book was wrong while events were dropped
         n = chk.checked

@@ -33,6 +33,7 @@ AREAS: dict[str, str] = {
     "backtest": "hft_tui.bench.backtest",
     "risk": "hft_tui.bench.risk",
     "import": "hft_tui.bench.importers",
+    "replay": "hft_tui.bench.replay",
     "ui": "hft_tui.bench.ui",
     "live": "hft_tui.bench.live",
     "book": "hft_tui.bench.book",
@@ -82,15 +83,28 @@ def select(names: Iterable[str]) -> tuple[list[str], list[str]]:
 
 
 def run(
-    areas: Iterable[str], quick: bool, progress: Callable[[str], None] | None = None
+    areas: Iterable[str],
+    quick: bool,
+    progress: Callable[[str], None] | None = None,
+    failed: dict[str, str] | None = None,
 ) -> dict[str, float]:
-    """Run the areas in turn; all their figures, checked against their declarations."""
+    """Run the areas in turn; all their figures, checked against their declarations.
+
+    With ``failed`` given, an area that raises is recorded there (area -> one-line
+    reason) and the others still run: one broken measurement must not cost the rest.
+    """
     results: dict[str, float] = {}
     for area in areas:
         module = area_module(area)
         if progress:
             progress(area)
-        got = module.run(quick)
+        try:
+            got = module.run(quick)
+        except Exception as exc:
+            if failed is None:
+                raise
+            failed[area] = f"{type(exc).__name__}: {exc}"
+            continue
         unknown = set(got) - set(module.FIGURES)
         if unknown:
             raise RuntimeError(f"bench area {area} produced undeclared figures {sorted(unknown)}")

@@ -2,6 +2,7 @@
 
     hft-tui backtest FILE.hft... --strategy NAME_OR_PATH [--param k=v ...] [--risk limit=value ...]
                      [--config FILE] [--set section.key=value ...] [--report OUT.json] [--fills OUT.csv]
+    hft-tui backtest INPUT... --format FMT [conversion options] --strategy ...   (converted on the fly)
     hft-tui backtest --sim-events N [--seed S] --strategy ...
 
 Strategies trade through the risk manager and the simulated exchange exactly
@@ -19,7 +20,9 @@ HELP = "run strategies headless over tick files or the sim venue; print and save
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("files", nargs="*", metavar="FILE.hft", help="tick files, played as one stream")
+    from hft_tui.feeds.inputs import add_input_arguments
+
+    add_input_arguments(parser, nargs="*")  # tick files, or other formats with --format
     parser.add_argument(
         "--strategy", action="append", default=[], metavar="NAME_OR_PATH",
         help="built-in (mm, taker, grid) or path/to/file.py:ClassName; repeatable",
@@ -48,18 +51,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from rich.console import Console
-
     from hft_tui import config
-    from hft_tui.engine.backtest import Progress, run_backtest, save
     from hft_tui.engine.risk_args import apply_risk_overrides
     from hft_tui.errors import HftError
     from hft_tui.strategies.loader import load_strategies
 
     if args.files and args.sim_events is not None:
-        raise HftError("give tick files or --sim-events, not both")
+        raise HftError("give input files or --sim-events, not both")
     if not args.files and args.sim_events is None:
-        raise HftError("nothing to backtest: give tick files or --sim-events N")
+        raise HftError("nothing to backtest: give input files or --sim-events N")
+    if args.format and args.sim_events is not None:
+        raise HftError("--format applies to input files, not to --sim-events")
     if args.seed is not None and args.sim_events is None:
         raise HftError("--seed applies to --sim-events only")
     cfg = config.load(args.config, args.overrides)
@@ -68,7 +70,22 @@ def run(args: argparse.Namespace) -> int:
     unknown = named - {s.name for s in specs}
     if unknown:
         raise HftError(f"--risk {sorted(unknown)[0]}.*: no strategy named {sorted(unknown)[0]!r}")
-    source, info, total = _source(args, cfg)
+    with _inputs(args) as inputs:
+        return _run(args, cfg, specs, inputs)
+
+
+def _inputs(args: argparse.Namespace):
+    from hft_tui.feeds.inputs import Inputs, prepare_inputs
+
+    return prepare_inputs(args) if args.files else Inputs([], [], None)
+
+
+def _run(args: argparse.Namespace, cfg: dict, specs: list, inputs) -> int:
+    from rich.console import Console
+
+    from hft_tui.engine.backtest import Progress, run_backtest, save
+
+    source, info, total = _source(args, cfg, inputs.paths)
     show = sys.stderr.isatty() if args.progress is None else args.progress
     progress = Progress(total) if show else None
     from hft_tui import jit
@@ -96,7 +113,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _source(args: argparse.Namespace, cfg: dict):
+def _source(args: argparse.Namespace, cfg: dict, paths: list[str]):
     from hft_tui import config
     from hft_tui.errors import HftError
 
@@ -114,5 +131,8 @@ def _source(args: argparse.Namespace, cfg: dict):
         return src, {"kind": "sim", "events": args.sim_events, "seed": seed}, args.sim_events
     from hft_tui.feeds.replay import ReplaySource
 
-    src = ReplaySource(args.files)
-    return src, {"kind": "files", "files": [os.path.basename(f) for f in args.files]}, src.n_events
+    src = ReplaySource(paths)
+    info = {"kind": "files", "files": [os.path.basename(f) for f in args.files]}
+    if args.format:
+        info["format"] = args.format
+    return src, info, src.n_events

@@ -52,11 +52,15 @@ def run(args: argparse.Namespace) -> int:
         print(f"bench: {area}{' (quick)' if args.quick else ''} ...", file=sys.stderr, flush=True)
 
     start = time.perf_counter()
-    results = bench.run(areas, args.quick, progress)
+    failed: dict[str, str] = {}
+    results = bench.run(areas, args.quick, progress, failed)
+    for area, reason in failed.items():
+        print(f"error: bench area {area} failed: {reason}", file=sys.stderr)
+    status = 1 if failed else 0
     shown = {f: results[f] for f in wanted if f in results}
     if args.json:
         print(json.dumps(shown))
-        return 0
+        return status
     m = bench.machine()
     print(
         f"machine: {m['cpu']}, {m['cores']} cores; python {m['python']}, "
@@ -67,4 +71,4 @@ def run(args: argparse.Namespace) -> int:
     rows = [("figure", "value", "what it measures")]
     rows += [(f, _value(shown[f]) if f in shown else "-", declared[f][1]) for f in wanted]
     print(_table(rows, right=(1,)))
-    return 0
+    return status

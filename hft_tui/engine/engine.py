@@ -38,6 +38,7 @@ from hft_tui.engine.clock import NO_DEADLINE, Pacer
 from hft_tui.engine.commands import Command, Kill, KillSwitch
 from hft_tui.engine.context import EngineContext
 from hft_tui.engine.control import Controller
+from hft_tui.engine.feed_watch import FeedWatch
 from hft_tui.engine.orders import OrderDesk
 from hft_tui.engine.publish import Publisher
 from hft_tui.engine.sampler import Sampler
@@ -83,6 +84,7 @@ class Engine:
         self.xl = exchange_link.ExchangeLink(cfg, self.instruments)
         self.tape = Tape(self.n_syms)
         self.desk = OrderDesk(self)
+        self.feed_watch = FeedWatch(self)  # a live feed's stale books (inactive otherwise)
         self.slots = [Slot(i, spec, spec.build(), self.n_syms) for i, spec in enumerate(specs)]
         self.positions = [[0] * self.n_syms for _ in self.slots]
         for slot in self.slots:
@@ -154,16 +156,19 @@ class Engine:
                 self.control.reread = False
                 if self.control.stopping:
                     break
-                if self.control.paused and not self.control.step_pending:
+                # paused: nothing is read, except to finish a seek (the book at the target)
+                if self.control.paused and not self.control.step_pending and self.xl.ff_until is None:
                     self.control.wait_paused()
                     continue
                 batch = self.source.read(self.settings.batch_events, 0.05)
                 if batch is None:
                     break
+                self.feed_watch.check(may_clear=False)
                 if len(batch):
                     self._batch(batch)
                 elif self.source.realtime and self._started:
                     self._idle()
+                self.feed_watch.check()
                 if self.on_batch is not None:
                     self.on_batch(self)
                 self.publisher.maybe_publish()
@@ -217,7 +222,7 @@ class Engine:
                     continue
                 end, step_deadline = control.step_window(events, i, n, self.now)
                 deadline = min(deadline, step_deadline)
-            if pacer.speed is not None:
+            if pacer.speed is not None and not control.paused:  # a step is not paced: it jumps
                 deadline = min(deadline, pacer.horizon(self.now))
             j = xl.run(events, i, end, deadline)
             if control.paused:
@@ -356,7 +361,8 @@ class Engine:
 
     def _start_strategies(self, now: int) -> None:
         self._started = True
-        self.now = max(self.now, now)
+        # a seek before the first batch (replay --start) moved the clock to its target
+        now = self.now = max(self.now, now)
         self.sampler.start(now)
         for slot in self.slots:
             slot.started = True

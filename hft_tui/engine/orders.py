@@ -95,11 +95,15 @@ class OrderDesk:
         slot.asked_cancel.add(order_id)
         self.cancels += 1
 
-    def cancel_all(self, slot: Slot, sym: int | None = None) -> int:
+    def cancel_all(self, slot: Slot, sym: int | None = None, why: str = "") -> int:
+        """Cancel the slot's open orders (on ``sym``). With ``why``, the engine pulls
+        them and the strategy is told (``on_order_closed``) when they are gone."""
         n = 0
         for oid, order in list(slot.orders.items()):
             if (sym is None or order.sym == sym) and oid not in slot.asked_cancel:
                 self._send_cancel(slot, oid)
+                if why:
+                    slot.pulled[oid] = why
                 n += 1
         return n
 
@@ -210,5 +214,7 @@ class OrderDesk:
         slot.orders.pop(oid, None)
         asked = oid in slot.asked_cancel
         slot.asked_cancel.discard(oid)
-        if kind in (ORDER_CANCELED, ORDER_REJECTED) and not asked and slot.live:
-            self.e.call_hook(slot, slot.strategy.on_order_closed, slot.ctx, oid, why or self.e.xl.reason_text(kind, aux))
+        pulled = slot.pulled.pop(oid, "")
+        if kind in (ORDER_CANCELED, ORDER_REJECTED) and (pulled or not asked) and slot.live:
+            why = why or pulled or self.e.xl.reason_text(kind, aux)
+            self.e.call_hook(slot, slot.strategy.on_order_closed, slot.ctx, oid, why)

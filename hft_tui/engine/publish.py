@@ -110,6 +110,8 @@ class Publisher:
         )
 
     def _stale(self, sym: int) -> bool:
+        if self.e.feed_watch.active:  # what risk sees, so the ladder and the risk agree
+            return self.e.feed_watch.stale[sym]
         stale = getattr(self.e.source, "stale", None)  # a live feed resyncing
         return bool(stale(sym)) if stale is not None else False
 

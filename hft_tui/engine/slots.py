@@ -50,6 +50,8 @@ class Slot:
     orders: dict[int, OwnOrder] = field(default_factory=dict)
     # cancels this strategy asked for: their ORDER_CANCELED does not call on_order_closed
     asked_cancel: set[int] = field(default_factory=set)
+    # cancels the engine sent for it (a live book went stale) -> why: the strategy is told
+    pulled: dict[int, str] = field(default_factory=dict)
     ctx: Any = None
 
     @property

@@ -28,6 +28,7 @@ from hft_tui.feeds.binance_client import BinanceClient
 from hft_tui.feeds.binance_config import LiveConfig
 from hft_tui.feeds.binance_kernels import warm_up
 from hft_tui.feeds.binance_rest import RestClient, resolve_instruments
+from hft_tui.feeds.binance_sync import WAITING
 from hft_tui.instrument import Instrument
 
 log = logging.getLogger("hft_tui.live")
@@ -60,6 +61,10 @@ class BinanceSource:
             )
         self.instruments = list(instruments)
         self._queue: deque[np.ndarray] = deque()
+        # each queued message's stale bits as they stood when it was queued (bit i: symbol
+        # i); the consumer's view of staleness follows the events it has actually read
+        self._masks: deque[int] = deque()
+        self._read_mask = (1 << len(self.instruments)) - 1
         self._queued_events = 0
         self._ready = threading.Event()
         self._lock = threading.Lock()
@@ -99,6 +104,7 @@ class BinanceSource:
             if parts and n + len(nxt) > max_events:
                 break
             q.popleft()
+            self._read_mask = self._masks.popleft()
             parts.append(nxt)
             n += len(nxt)
         with self._lock:
@@ -140,8 +146,21 @@ class BinanceSource:
         """True while ``sym``'s book is not known to be exact (resync, reconnect)."""
         return self.client.decoder.sync.stale(sym)
 
+    def stale_reason(self, sym: int) -> str:
+        """Why ``sym`` is stale: the resync's reason, or the connection."""
+        st = self.client.decoder.sync.sym[sym]
+        if st.state == WAITING:
+            return st.last_reason or "waiting for a snapshot"
+        return "connection lost"
+
     def stale_mask(self) -> np.ndarray:
         return np.array([s.stale for s in self.client.decoder.sync.sym], dtype=bool)
+
+    def read_stale(self, sym: int) -> bool:
+        """Stale as the consumer should see it: at once when the feed loses a book, but
+        exact again only once the events that rebuilt it (a snapshot) have been read.
+        The feed clears its flag a moment before it queues those events."""
+        return self.client.decoder.sync.stale(sym) or bool(self._read_mask >> sym & 1)
 
     # --- feed thread --------------------------------------------------------------------------
     def _run(self, started: threading.Event) -> None:
@@ -179,5 +198,10 @@ class BinanceSource:
             return
         with self._lock:
             self._queued_events += len(events)
+        mask = 0
+        for i, st in enumerate(self.client.decoder.sync.sym):
+            if st.stale:
+                mask |= 1 << i
+        self._masks.append(mask)  # before the events: read() pops both together
         self._queue.append(events)
         self._ready.set()

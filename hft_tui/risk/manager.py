@@ -88,6 +88,7 @@ class RiskManager(PreTrade):
         self._state = [S_ACTIVE] * n
         self._why = [""] * n
         self._stale = [False] * (n * ns)
+        self._resyncing = [False] * ns  # a live book being rebuilt: no new orders on it
         self._grate = RateWindow(self._glim.rate)
         self._rate = [RateWindow(lim.rate) for lim in self._lim]
         self._gwatch = EquityWatch()
@@ -215,6 +216,17 @@ class RiskManager(PreTrade):
                     old, new = (STATE_NAMES[S_ACTIVE], STATE_NAMES[S_REDUCE])[:: 1 if stale else -1]
                     changes.append(StateChange(now_ns, f"{name}:{sym}", old, new, "stale_feed" if stale else "feed_ok", text))
         return changes
+
+    def feed_resyncing(self, sym: int, on: bool, reason: str, now_ns: int) -> list[StateChange]:
+        """A live feed lost (``on``) or regained the exact book of ``sym``. While it is
+        resyncing no new order on ``sym`` passes (cancels do): the book is not known."""
+        if self._resyncing[sym] == on:
+            return []
+        self._resyncing[sym] = on
+        symbol = self.instruments[sym].symbol
+        old, new = (STATE_NAMES[S_ACTIVE], STATE_NAMES[S_HALTED])[:: 1 if on else -1]
+        text = f"{symbol} book resyncing ({reason}): no new orders on it" if on else f"{symbol} book in sync"
+        return [StateChange(now_ns, f"feed:{symbol}", old, new, "feed_resync" if on else "feed_ok", text)]
 
     def _breach_state(self) -> int:
         return S_HALTED if self.config.breach_action == "halt" else S_REDUCE

@@ -40,6 +40,7 @@ class PreTrade:
     _state: list[int]
     _why: list[str]
     _stale: list[bool]
+    _resyncing: list[bool]
     _mid2: list[float | None]
     _unit: list[float]
     _half_unit: list[float]
@@ -114,6 +115,8 @@ class PreTrade:
             return self._fail(si, "bad_order", f"side {side}, qty {qty}, kind {kind}, sym {sym}")
         if kind != MARKET and (px is None or px <= 0):
             return self._fail(si, "bad_order", f"a {kind} order needs a positive price, got {px}")
+        if self._resyncing[sym]:
+            return self._fail(si, "stale_feed", f"{self.instruments[sym].symbol} book resyncing: not exact")
         led, lim, glim = self.ledger, self._lim[si], self._glim
         k = si * self._ns + sym
         pos, tpos = led.pos[k], led.tpos[sym]

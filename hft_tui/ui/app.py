@@ -13,9 +13,10 @@ import signal
 import threading
 from typing import Any
 
-from textual import work
+from textual import events, work
 from textual.app import App
 from textual.binding import Binding
+from textual.css.query import NoMatches
 from textual.worker import Worker, WorkerState
 
 from hft_tui.config import save_user
@@ -32,12 +33,27 @@ from hft_tui.ui.themes import APP_COLOURS, DEFAULT_DARK, load_themes
 from hft_tui.ui.widgets.ladder import DepthLadder
 from hft_tui.ui.widgets.orders import OrderLog
 from hft_tui.ui.widgets.pnl import PnLPanel
+from hft_tui.ui.widgets.replay_bar import ReplayBar
 from hft_tui.ui.widgets.risk import RiskPanel
 from hft_tui.ui.widgets.status import StatusBar, format_exch_time
 from hft_tui.ui.widgets.strategies import StrategiesPanel
 
 SPEEDS: tuple[float | None, ...] = (1.0, 10.0, 100.0, None)
 REFRESH_HZ = 25
+_UNSET = object()
+
+
+def next_speed(current: float | None, direction: int) -> float | None:
+    """The next of ``SPEEDS`` above (direction > 0) or below ``current`` (None = max),
+    staying at the ends; a speed between two steps goes to the neighbouring step."""
+    inf = float("inf")
+    value = inf if current is None else current
+    ranked = [inf if s is None else s for s in SPEEDS]
+    if direction > 0:
+        pick = next((s for s in ranked if s > value), ranked[-1])
+    else:
+        pick = next((s for s in reversed(ranked) if s < value), ranked[0])
+    return None if pick == inf else pick
 
 
 class HftApp(App[None]):
@@ -81,6 +97,9 @@ class HftApp(App[None]):
         self._snap: Snapshot | None = None
         self._killed_locally = False
         self._paused = False
+        self._want_paused: bool | None = None  # pause/resume sent, not yet in a snapshot
+        self._speed: Any = _UNSET  # speed sent, not yet in a snapshot
+        self._session = 0  # a replay's back-to-start begins a new one
         themes, self.theme_problems = load_themes()
         for t in themes:
             # register in __init__ so that the very first frame already uses them
@@ -98,7 +117,7 @@ class HftApp(App[None]):
             self.set_keymap(self._keymap)
         for problem in self.theme_problems:
             self.notify(problem, severity="warning")
-        self.push_screen(MainScreen(self.mode))
+        self.push_screen(MainScreen(self.mode, getattr(self.link, "span", None)))
         try:
             asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, self.on_terminate)
         except (NotImplementedError, RuntimeError, ValueError):
@@ -121,25 +140,51 @@ class HftApp(App[None]):
         guard.start()
         self.shutdown()
 
+    def post_key(self, key: str, character: str | None = None) -> None:
+        """Deliver a key the way the terminal driver does (benchmarks and scripts:
+        unlike the test pilot's press, it does not wait for an idle screen first)."""
+        self.post_message(events.Key(key, character))
+
     # --- the refresh timer ------------------------------------------------------------------
     def poll_snapshot(self) -> None:
         screen = next((s for s in self.screen_stack if isinstance(s, MainScreen)), None)
-        if screen is None or not screen.ready:
+        if screen is None or not screen.ready or not screen.is_attached:
             return
+        try:
+            self._draw(screen)
+        except NoMatches:
+            pass  # the screen is being built or torn down: the next tick draws
+
+    def _draw(self, screen: MainScreen) -> None:
+        session = getattr(self.link, "session", 0)
+        if session != self._session:
+            self._session = session
+            self._snap = None
+            screen.query_one(OrderLog).clear()
         snap = self.link.latest()
         if snap is None or snap is self._snap:
             if snap is None:
                 screen.query_one(StatusBar).show(None, self._symbol_name())
             return
         self._snap = snap
-        self._paused = snap.engine_state == "paused"
+        paused = snap.engine_state == "paused"
+        if self._want_paused is None or paused == self._want_paused or snap.engine_state in ("ended", "error"):
+            self._want_paused = None
+            self._paused = paused
+        if snap.speed == self._speed:
+            self._speed = _UNSET
         if snap.instruments and len(snap.instruments) != len(self.instruments):
             self.instruments = list(snap.instruments)
         self.frames += 1
         with self.batch_update():
             status = screen.query_one(StatusBar)
             status.killed_locally = self._killed_locally and not snap.killed and not snap.engine_state == "ended"
-            status.show(snap, self._symbol_name())
+            fraction = None
+            if self.mode == "REPLAY":
+                bar = screen.query_one(ReplayBar)
+                bar.show(snap)
+                fraction = 1.0 if snap.engine_state == "ended" else bar.fraction
+            status.show(snap, self._symbol_name(), fraction)
             book = next((b for b in snap.books if b.sym == self.symbol_index), None)
             inst = self.instruments[self.symbol_index] if self.instruments else None
             screen.query_one(DepthLadder).show(book, inst, snap.orders, snap.exch_ts)
@@ -228,34 +273,53 @@ class HftApp(App[None]):
     # --- engine control ------------------------------------------------------------------------
     def action_toggle_pause(self) -> None:
         self.link.send(Resume() if self._paused else Pause())
-        self._paused = not self._paused
+        self._paused = self._want_paused = not self._paused
 
     def action_speed(self, direction: int) -> None:
-        current = self._snap.speed if self._snap else None
-        i = SPEEDS.index(current) if current in SPEEDS else len(SPEEDS) - 1
-        speed = SPEEDS[max(0, min(len(SPEEDS) - 1, i + direction))]
+        current = self._speed if self._speed is not _UNSET else (self._snap.speed if self._snap else None)
+        speed = next_speed(current, direction)
+        self._speed = speed  # a second press before the next snapshot goes on from here
         self.link.send(SetSpeed(speed))
         self.notify(f"speed: {'max' if speed is None else f'{speed:g}x'}", timeout=2)
 
     def action_step(self) -> None:
+        self._pause_for_step()
         self.link.send(Step(events=1))
 
     def action_step_second(self) -> None:
+        self._pause_for_step()
         self.link.send(Step(seconds=1.0))
 
+    def _pause_for_step(self) -> None:
+        # stepping while playing pauses first, then steps (the engine takes them in order)
+        if not self._paused:
+            self.link.send(Pause())
+            self._paused = self._want_paused = True
+
     def action_seek(self) -> None:
-        current = format_exch_time(self._snap.exch_ts if self._snap else 0)
+        span = getattr(self.link, "span", None)
+        now = self._snap.exch_ts if self._snap else 0
+        if now <= 0 and span:
+            now = span[0]  # nothing played yet: offsets count from the first event
 
         def done(ts: int | None) -> None:
             if ts is not None:
                 self.link.send(Seek(ts))
+                self.notify(f"seek to {format_exch_time(ts)}", timeout=2)
 
-        self.push_screen(SeekScreen(current), done)
+        self.push_screen(SeekScreen(format_exch_time(now), now, span), done)
 
     def action_restart(self) -> None:
-        self.link.send(Seek(0))
+        restart = getattr(self.link, "restart", None)
+        if restart is not None:
+            restart()  # a fresh session from the start (see ui.replay_link)
+        else:
+            self.link.send(Seek(0))
+        self.notify("back to start", timeout=2)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "toggle_pause" and self.mode == "LIVE":
+            return None  # a live feed cannot wait: paper orders would sit on a frozen book
         if action in ("speed", "step", "step_second", "seek", "restart") and self.mode != "REPLAY":
             return None if action != "step" else (None if not self._paused else True)
         return True

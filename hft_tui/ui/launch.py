@@ -64,11 +64,14 @@ def ui_settings(cfg: Mapping[str, Any]) -> tuple[str, dict[str, str]]:
     return theme, dict(keys)
 
 
-def run_workstation(engine: Engine, mode: str, cfg: Mapping[str, Any], theme: str | None = None) -> int:
+def run_workstation(
+    engine: Engine, mode: str, cfg: Mapping[str, Any], theme: str | None = None, link: EngineAdapter | None = None
+) -> int:
+    """Run the app over ``engine`` (or over ``link``, an adapter that may replace its engine)."""
     from hft_tui.ui.app import HftApp
 
     theme_name, keymap = ui_settings(cfg)
-    link = EngineAdapter(engine, mode)
+    link = link or EngineAdapter(engine, mode)
     app = HftApp(link, engine.instruments, theme=theme or theme_name, keymap=keymap)
 
     def on_hangup(signum: int, _frame: Any) -> None:
@@ -86,6 +89,7 @@ def run_workstation(engine: Engine, mode: str, cfg: Mapping[str, Any], theme: st
         # the engine cancels every open order on its way out; give it the time
         link.finished.wait(5.0)
         signal.signal(signal.SIGHUP, previous)
+    engine = link.engine  # a replay's back-to-start runs a new one
     if engine.state == "error":
         print(f"error: engine stopped: {engine.error}", file=sys.stderr)
         return 1

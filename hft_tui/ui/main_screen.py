@@ -1,4 +1,4 @@
-"""The main screen: status line, depth ladder, and the four panels.
+"""The main screen: status line (and a replay's progress bar), depth ladder, and the four panels.
 
 Wide terminals show every panel at once; below ``COMPACT_WIDTH`` columns (an
 80x24 SSH session) the ladder stays and one panel at a time shows beside it,
@@ -18,6 +18,7 @@ from textual.widgets import Footer, Label
 from hft_tui.ui.widgets.ladder import DepthLadder
 from hft_tui.ui.widgets.orders import OrderLog
 from hft_tui.ui.widgets.pnl import PnLPanel
+from hft_tui.ui.widgets.replay_bar import ReplayBar
 from hft_tui.ui.widgets.risk import RiskPanel
 from hft_tui.ui.widgets.status import StatusBar
 from hft_tui.ui.widgets.strategies import StrategiesPanel
@@ -48,14 +49,17 @@ class MainScreen(Screen[None]):
         Binding("4", "show_panel('strategies')", "Strategies", show=False, id="panel.strategies"),
     ]
 
-    def __init__(self, mode: str) -> None:
+    def __init__(self, mode: str, span: tuple[int, int] | None = None) -> None:
         super().__init__()
         self.mode = mode
+        self.span = span or (0, 0)  # a replay's first and last exchange time
         self.active_panel = "pnl"
         self.ready = False  # set once every panel is mounted: the app draws only then
 
     def compose(self) -> ComposeResult:
         yield StatusBar(self.mode, id="status")
+        if self.mode == "REPLAY":
+            yield ReplayBar(self.span, id="replay-bar")
         with Horizontal(id="body"):
             with Vertical(id="ladder-box") as box:
                 box.border_title = "ladder"

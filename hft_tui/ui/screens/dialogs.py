@@ -93,32 +93,52 @@ class ConfirmScreen(ModalScreen[bool]):
 
 
 class SeekScreen(ModalScreen[int | None]):
-    """Ask for an exchange time (UTC) to seek a replay to; returns ns or None."""
+    """Ask for an exchange time to seek a replay to; returns ns or None.
+
+    A UTC time (a bare time of day keeps the current date) or an offset from the
+    current time (+10s, -1m); with the data's span known, times past its end are
+    refused here rather than ending the replay.
+    """
 
     DEFAULT_CSS = """
     SeekScreen { align: center middle; }
-    SeekScreen > Vertical { width: 64; height: auto; border: thick $primary; background: $surface; padding: 1 2; }
+    SeekScreen > Vertical { width: 72; height: auto; border: thick $primary; background: $surface; padding: 1 2; }
     SeekScreen #error { color: $error; }
     """
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="seek.cancel")]
 
-    def __init__(self, current: str) -> None:
+    def __init__(self, current: str, now: int = 0, span: tuple[int, int] | None = None) -> None:
         super().__init__()
         self.current = current
+        self.now = now
+        self.span = span if span and span[1] > 0 else None
 
     def compose(self) -> ComposeResult:
+        from hft_tui.ui.widgets.status import format_exch_time
+
         with Vertical():
-            yield Label("[b]Seek[/b] to an exchange time, UTC (YYYY-MM-DD HH:MM:SS[.fff] or HH:MM:SS)")
+            yield Label("[b]Seek[/b] to an exchange time, UTC: YYYY-MM-DD HH:MM:SS[.fff],")
+            yield Label("HH:MM:SS[.fff] (the same day), or an offset: +10s, -1m, +1h30m")
+            if self.span:
+                yield Label(f"data: {format_exch_time(self.span[0])} .. {format_exch_time(self.span[1])[11:]}")
             yield Input(self.current, id="when")
             yield Label("", id="error")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        from hft_tui.ui.timeparse import parse_utc
+        from hft_tui.ui.timeparse import parse_time
+        from hft_tui.ui.widgets.status import format_exch_time
 
         try:
-            self.dismiss(parse_utc(event.value, like=self.current))
+            ts = parse_time(event.value, self.now, like=self.current)
         except ValueError as exc:
             self.query_one("#error", Label).update(str(exc))
+            return
+        if self.span and ts > self.span[1]:
+            self.query_one("#error", Label).update(
+                f"{format_exch_time(ts)} is after the last event ({format_exch_time(self.span[1])})"
+            )
+            return
+        self.dismiss(ts)
 
     def action_cancel(self) -> None:
         self.dismiss(None)

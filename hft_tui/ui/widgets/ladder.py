@@ -69,6 +69,7 @@ class DepthLadder(Widget, can_focus=True):
         self._instrument: Instrument | None = None
         self._key: tuple = ()
         self._data: tuple | None = None
+        self.stale = False  # the live book is resyncing: the header says so
 
     def on_mount(self) -> None:
         self.app.theme_changed_signal.subscribe(self, lambda _theme: self.refresh())
@@ -110,6 +111,10 @@ class DepthLadder(Widget, can_focus=True):
         if key == self._key:
             return
         self._key = key
+        stale = book is not None and book.stale
+        if stale != self.stale:
+            self.stale = stale
+            self.refresh(Region(0, 0, self.size.width, 1))  # the header carries the marker
         self._data = (book, orders, now_ns)
         self._instrument = instrument
         self._redraw()
@@ -196,6 +201,10 @@ class DepthLadder(Widget, can_focus=True):
     def render_line(self, y: int) -> Strip:
         width = self.size.width
         own_w, size_w, bar_w, price_w = self._columns()
+        if y == 0 and self.stale:
+            # the book is being rebuilt from a snapshot: its levels may be wrong
+            mark = " STALE (resyncing) ".center(width)[:width]
+            return Strip([Segment(mark, app_style(self.app, "loss", bold=True, reverse=True))])
         if y == 0:
             head = (
                 "own".rjust(own_w)[:own_w]

@@ -58,6 +58,12 @@ class OrderLog(ScrollView, can_focus=True):
                 self._strategies.append(line.strategy)
         self._refilter()
 
+    def clear(self) -> None:
+        """Forget every line (a replay went back to start: a new session, new sequence numbers)."""
+        self._lines.clear()
+        self._last_seq = -1
+        self._refilter()
+
     def action_cycle_category(self) -> None:
         self.category = CATEGORIES[(CATEGORIES.index(self.category) + 1) % len(CATEGORIES)]
         self._refilter()
@@ -76,7 +82,9 @@ class OrderLog(ScrollView, can_focus=True):
 
     def _refilter(self) -> None:
         self._view = [line for line in reversed(self._lines) if self._keep(line)]
-        self.virtual_size = Size(self.size.width, len(self._view))
+        size = Size(self.size.width, len(self._view))
+        if size != self.virtual_size:  # a new size re-lays out the screen: only when it changes
+            self.virtual_size = size
         self.refresh()
 
     def render_line(self, y: int) -> Strip:

@@ -79,9 +79,10 @@ class PnLPanel(Vertical, can_focus=False):
         position = chosen.position_series[-n:] if n else chosen.position_series
         key = (chosen.name, n, len(chosen.equity_series), equity[-1:] if equity else ())
         if key != self._series_key:
+            if key[:2] != self._series_key[:2]:  # labels change with the selection only
+                self.query_one("#equity-label", Label).update(f"equity ({chosen.name})")
+                self.query_one("#position-label", Label).update(f"position ({chosen.name})")
             self._series_key = key
             # Sparkline.data is reactive: assign a new list, never mutate in place.
             self.query_one("#equity-spark", Sparkline).data = list(equity)
             self.query_one("#position-spark", Sparkline).data = list(position)
-            self.query_one("#equity-label", Label).update(f"equity ({chosen.name})")
-            self.query_one("#position-label", Label).update(f"position ({chosen.name})")

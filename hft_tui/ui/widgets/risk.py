@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from rich.console import Group
+from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
-from textual.widgets import Static
+from textual.widget import Widget
 
 from hft_tui.engine.snapshot import LimitView, StrategyView
 from hft_tui.ui.colours import app_style
@@ -21,14 +21,18 @@ def _bar_style(fraction: float) -> str:
     return "profit"
 
 
-class RiskPanel(Static):
+class RiskPanel(Widget):
     DEFAULT_CSS = """
-    RiskPanel { height: auto; }
+    RiskPanel { height: 1fr; }
     """
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._key: tuple = ()
+        self._body: RenderableType = Text()
+
+    def render(self) -> RenderableType:
+        return self._body
 
     def show(
         self,
@@ -71,4 +75,6 @@ class RiskPanel(Static):
             total = sum(n for _, n in rejections)
             detail = ", ".join(f"{reason} {n}" for reason, n in rejections)
             parts.append(Text(f"rejections {total}: {detail}"))
-        self.update(Group(*parts))
+        # the panel fills its box: repaint only, no screen re-layout
+        self._body = Group(*parts)
+        self.refresh()

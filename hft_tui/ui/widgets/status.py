@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from rich.text import Text
-from textual.widgets import Static
+from textual.widget import Widget
 
 from hft_tui.engine.snapshot import Snapshot
 from hft_tui.ui.colours import app_style
@@ -30,7 +30,28 @@ def format_rate(per_s: float) -> str:
     return f"{per_s:.0f}/s"
 
 
-class StatusBar(Static):
+def feed_text(feed: tuple[tuple[str, float | int | str], ...]) -> tuple[str, str]:
+    """A live feed's health in a few cells, and the recording marker ("" when not).
+
+    Messages per second, age of the last message, resyncs and reconnects; the
+    stale symbols and a lost connection when there are any.
+    """
+    h = dict(feed)
+    if "msgs_per_s" not in h:
+        return "", ""
+    age = float(h.get("last_msg_age_s", -1))
+    parts = [f"{float(h['msgs_per_s']):.0f} msg/s", f"age {age:.1f}s" if age >= 0 else "age -"]
+    parts.append(f"rs {h.get('resyncs', 0)} rc {h.get('reconnects', 0)}")
+    if not h.get("connected", 1):
+        parts.append("DISCONNECTED")
+    if h.get("stale_symbols"):
+        parts.append(f"stale {h['stale_symbols']}")
+    rec = h.get("recording")
+    marker = "" if rec is None else ("REC FAILED" if str(rec).startswith("failed") else "REC")
+    return " ".join(parts), marker
+
+
+class StatusBar(Widget):
     DEFAULT_CSS = """
     StatusBar { height: 1; background: $panel; padding: 0 1; }
     StatusBar.-halted { background: $error; color: $text; text-style: bold; }
@@ -40,18 +61,26 @@ class StatusBar(Static):
         super().__init__(id=id)
         self.mode = mode
         self._key: tuple = ()
+        self._text = Text()
         self.killed_locally = False
 
-    def show(self, snap: Snapshot | None, symbol: str) -> None:
+    def render(self) -> Text:
+        return self._text
+
+    def show(self, snap: Snapshot | None, symbol: str, fraction: float | None = None) -> None:
+        """``fraction``: where a replay stands (0..1, by exchange time); default the
+        snapshot's ``progress``."""
         killed = self.killed_locally or (snap is not None and snap.killed)
-        key = (snap and _status_key(snap), symbol, killed)
+        key = (snap and _status_key(snap), symbol, killed, None if fraction is None else round(fraction, 3))
         if key == self._key:
             return
         self._key = key
         self.set_class(killed, "-halted")
-        self.update(self._status_text(snap, symbol, killed))
+        # a fixed-height line: repaint it, never re-layout the screen
+        self._text = self._status_text(snap, symbol, killed, fraction)
+        self.refresh()
 
-    def _status_text(self, snap: Snapshot | None, symbol: str, killed: bool) -> Text:
+    def _status_text(self, snap: Snapshot | None, symbol: str, killed: bool, fraction: float | None = None) -> Text:
         text = Text()
         text.append(f" {self.mode} ", style="bold reverse")
         text.append(f" {symbol} ", style="bold")
@@ -69,9 +98,15 @@ class StatusBar(Static):
         text.append(f" {snap.engine_state} ", style=state_style)
         if snap.engine_error:
             text.append(f" {snap.engine_error} ", style=app_style(self.app, "loss", bold=True))
+        feed, rec = feed_text(snap.feed)
+        if rec:
+            text.append(f" {rec} ", style=app_style(self.app, "loss", bold=True, reverse=True))
+        if feed:
+            text.append(f" {feed} ")
         if snap.mode == "REPLAY":
             speed = "max" if snap.speed is None else f"{snap.speed:g}x"
-            pct = f"{snap.progress * 100:.1f}%" if snap.progress is not None else "-"
+            frac = snap.progress if fraction is None else fraction
+            pct = f"{frac * 100:.1f}%" if frac is not None else "-"
             text.append(f" {pct} @ {speed} ")
         if not killed and snap.global_state != "ACTIVE":
             text.append(f" {snap.global_state} ", style="bold reverse")
@@ -90,4 +125,5 @@ def _status_key(snap: Snapshot) -> tuple:
         snap.global_state,
         snap.speed,
         None if snap.progress is None else round(snap.progress, 3),
+        feed_text(snap.feed),
     )

@@ -1,0 +1,64 @@
+"""Benchmark area ``replay``: a replay at ``--speed max`` with the workstation attached.
+
+The workstation runs headless (Textual's test driver, 160x48, the same widgets
+and the same 25 Hz refresh as on a terminal) over a sim-venue tick file with
+the built-in market maker; the figure is the engine's throughput from its first
+published snapshot to the end of the data. The same file's headless backtest
+gives the reference: their ratio is what the UI costs the engine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+import time
+from pathlib import Path
+
+FIGURES = {
+    "replay_tui_events_per_s": "events/s of a replay at --speed max in the workstation (headless "
+    "terminal 160x48, mm strategy) over 2M sim events (quick: 300k), JIT excluded",
+    "replay_tui_vs_backtest": "that throughput over the headless backtest's on the same file (1.0: the UI costs nothing)",
+}
+
+
+def _tui_rate(path: Path) -> float:
+    from hft_tui.commands.replay import open_replay
+    from hft_tui.config import load
+    from hft_tui.strategies.loader import load_strategies
+    from hft_tui.ui.app import HftApp
+
+    cfg = load(use_user_file=False)
+    link = open_replay([str(path)], load_strategies(["mm"], cfg), cfg, speed=None)
+    app = HftApp(link, link.instruments)
+    marks: dict[str, tuple[float, int]] = {}
+
+    async def drive() -> None:
+        async with app.run_test(size=(160, 48)) as pilot:
+            while True:
+                snap = link.latest()
+                if snap is not None and "first" not in marks:
+                    marks["first"] = (time.perf_counter(), snap.events_total)
+                if snap is not None and snap.engine_state in ("ended", "error"):
+                    marks["end"] = (time.perf_counter(), snap.events_total)
+                    break
+                await pilot.pause(0.01)
+            await pilot.press("q")
+
+    asyncio.run(drive())
+    (t0, n0), (t1, n1) = marks["first"], marks["end"]
+    return (n1 - n0) / (t1 - t0) if t1 > t0 else 0.0
+
+
+def run(quick: bool) -> dict[str, float]:
+    from hft_tui.bench.backtest import _backtest, _write
+    from hft_tui.engine.warmup import warm_up
+
+    n = 300_000 if quick else 2_000_000
+    with tempfile.TemporaryDirectory(prefix="hft-bench-replay-") as tmp:
+        path = Path(tmp) / "sim.hft"
+        _write(path, n)
+        warm_up()
+        _backtest(path, "mm", warm=True)
+        backtest = _backtest(path, "mm")
+        tui = _tui_rate(path)
+    return {"replay_tui_events_per_s": tui, "replay_tui_vs_backtest": tui / backtest if backtest else 0.0}

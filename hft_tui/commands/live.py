@@ -1,0 +1,90 @@
+"""`hft-tui live`: the workstation on Binance's public streams, paper trading.
+
+    hft-tui live [--symbols BTCUSDT,ETHUSDT] [--market spot|usdm] [--ws-url URL --rest-url URL]
+                 [--strategy NAME_OR_PATH ...] [--record DIR [--raw]] [--config FILE] [--set k=v ...]
+
+Market data is live; orders are not: every order is a paper order matched by
+the simulated exchange's L2 queue model against the live books, and nothing
+but the stream subscription and the depth snapshot requests ever goes to
+Binance. Strategies are loaded but start disabled: the user enables each one
+in the strategies panel. With ``--record DIR`` the session also records the
+feed (the ``hft-tui record`` layout).
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from hft_tui.commands.run import add_session_arguments
+
+HELP = "open the workstation on live Binance data (paper trading: no order is ever sent)"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_session_arguments(parser)
+    parser.add_argument("--symbols", help="comma-separated, e.g. BTCUSDT,ETHUSDT (default: live.symbols)")
+    parser.add_argument("--market", choices=("spot", "usdm"), help="default: live.market")
+    parser.add_argument("--ws-url", help="WebSocket base URL (testnet, a local server, ...)")
+    parser.add_argument("--rest-url", help="REST base URL for snapshots and symbol rules")
+    parser.add_argument("--record", metavar="DIR", help="also record the feed into DIR while trading")
+    parser.add_argument("--raw", action="store_true", help="with --record: also the raw messages (gzip)")
+
+
+def build_engine(args: argparse.Namespace):
+    """The engine on the live feed, strategies disabled; ``(engine, cfg)``. Nothing connects
+    before the engine starts (the source starts with it)."""
+    from hft_tui.commands.run import load_session
+    from hft_tui.engine.engine import Engine
+    from hft_tui.errors import HftError
+    from hft_tui.feeds.binance_config import live_config
+    from hft_tui.feeds.binance_source import BinanceSource
+
+    if args.raw and not args.record:
+        raise HftError("--raw needs --record DIR")
+    cfg, specs = load_session(args, ["mm"])
+    symbols = [s for s in (args.symbols or "").split(",") if s.strip()] or None
+    try:
+        live = live_config(cfg).replace(
+            market=args.market, symbols=symbols, ws_url=args.ws_url, rest_url=args.rest_url
+        )
+    except (TypeError, ValueError) as exc:
+        raise HftError(str(exc)) from None
+    source = BinanceSource(live)
+    if args.record:
+        from hft_tui.feeds.recording_source import RecordingSource
+        from hft_tui.recorder import Recorder
+
+        recorder = Recorder(
+            args.record,
+            source.instruments,
+            label=f"binance-{live.market}",
+            raw=args.raw,
+            rotate_s=live.rotate_minutes * 60.0,
+            rotate_bytes=live.rotate_mb << 20,
+            flush_s=live.flush_s,
+        )
+        source = RecordingSource(source, recorder, args.record)
+    engine = Engine(source, specs, cfg, mode="LIVE")
+    start_disabled(engine)
+    return engine, cfg
+
+
+def start_disabled(engine) -> None:
+    """On live data no strategy trades until the user enables it."""
+    for slot in engine.slots:
+        slot.enabled = False
+    engine.slots_changed()
+    names = ", ".join(s.name for s in engine.slots) or "none"
+    engine.log("engine", "", f"live: strategies start disabled ({names}); enable them in the strategies panel")
+
+
+def run(args: argparse.Namespace) -> int:
+    from hft_tui.errors import HftError
+    from hft_tui.jit import prepare
+    from hft_tui.ui.launch import run_workstation
+
+    if args.raw and not args.record:  # before a first run's compile, not after it
+        raise HftError("--raw needs --record DIR")
+    prepare()
+    engine, cfg = build_engine(args)
+    return run_workstation(engine, "LIVE", cfg, args.theme)

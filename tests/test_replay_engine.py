@@ -1,0 +1,111 @@
+"""The engine changes replay needs, tested on the engine alone (no UI).
+
+- a seek while paused rebuilds the book at once (the screen shows the target
+  before anything is stepped or played);
+- a seek queued before the first batch (``replay --start``) starts the
+  strategies, their timers and the sampling grid at the target;
+- a step while paused is not paced: a second of event time at 1x is a jump.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from hft_tui.book import Book
+from hft_tui.engine.commands import Pause, Seek, Step, Stop
+from hft_tui.engine.engine import Engine
+from hft_tui.events import EOM
+from hft_tui.feeds.replay import ReplaySource
+from hft_tui.tickfile import TickWriter
+from enginekit import BTC, Recorder, config, l2_walk, spec
+
+SECOND = 1_000_000_000
+
+
+def wait_for(cond, timeout=20.0):
+    t = time.monotonic()
+    while not cond():
+        if time.monotonic() - t > timeout:
+            raise AssertionError("timed out")
+        time.sleep(0.002)
+
+
+def walk_file(tmp_path, n=3000, seed=21):
+    ev = l2_walk(n, seed=seed)  # a message every 10 ms
+    path = tmp_path / "walk.hft"
+    with TickWriter(path, BTC) as w:
+        w.write(ev)
+    return ev, path
+
+
+def first_at(ev, ts):
+    starts = np.concatenate(([0], np.flatnonzero(ev["flags"] & EOM)[:-1] + 1))
+    return int(starts[np.searchsorted(ev["exch_ts"][starts], ts)])
+
+
+def reference_top(ev, n):
+    book = Book(1, window=1 << 12, capacity=1 << 12)
+    book.apply(ev[:n])
+    return book.best_bid(), book.best_ask()
+
+
+def test_seek_while_paused_rebuilds_the_book_without_a_step(tmp_path):
+    ev, path = walk_file(tmp_path)
+    engine = Engine(ReplaySource([path], batch_events=500), [], config(batch_events=500), mode="REPLAY", speed=1.0)
+    engine.command(Pause())
+    engine.start()
+    try:
+        wait_for(lambda: engine.state == "paused")
+        for target in (int(ev["exch_ts"][0]) + 17 * SECOND // 10, int(ev["exch_ts"][0]) + SECOND // 2):
+            at = first_at(ev, target)
+            engine.command(Seek(target))  # forward, then back (a rewind)
+            wait_for(lambda: engine.xl.ff_until is None and engine.now == target)
+            time.sleep(0.05)
+            assert engine.state == "paused" and engine.now == target
+            assert (engine.xl.top(0, 1), engine.xl.top(0, -1)) == reference_top(ev, at)
+        assert engine.events_total == first_at(ev, int(ev["exch_ts"][0]) + 17 * SECOND // 10) + first_at(
+            ev, int(ev["exch_ts"][0]) + SECOND // 2
+        )
+    finally:
+        engine.command(Stop())
+        engine.join(10)
+
+
+def test_seek_before_the_first_batch_starts_strategies_at_the_target(tmp_path):
+    ev, path = walk_file(tmp_path)
+    target = int(ev["exch_ts"][0]) + 12 * SECOND
+    engine = Engine(
+        ReplaySource([path]), [spec(Recorder, "r", ticks=1, timer=250.0)], config(sample_ms=100.0), mode="REPLAY"
+    )
+    engine.command(Seek(target))
+    engine.run()
+    wakes = engine.slots[0].strategy.wakes
+    assert wakes and wakes[0][0] >= target
+    # timer wakes every 250 ms from the target, not from the first event
+    timer_wakes = [w[0] for w in wakes if (w[0] - target) % 250_000_000 == 0]
+    assert timer_wakes and timer_wakes[0] == target + 250_000_000
+    ts = engine.portfolio.samples.tail()[0]
+    assert len(ts) and ts.min() > target  # the equity grid starts at the target too
+    assert engine.events_total == len(ev)  # the book was built from everything before
+
+
+def test_a_step_is_not_paced(tmp_path):
+    ev, path = walk_file(tmp_path)
+    engine = Engine(ReplaySource([path], batch_events=500), [], config(batch_events=500), mode="REPLAY", speed=1.0)
+    engine.command(Pause())
+    engine.start()
+    try:
+        wait_for(lambda: engine.state == "paused")
+        engine.command(Step(events=1))
+        wait_for(lambda: engine.events_total > 0 and not engine.control.step_pending)
+        before = engine.now
+        t = time.perf_counter()
+        engine.command(Step(seconds=5.0))  # 5 s of event time at 1x
+        wait_for(lambda: engine.now >= before + 4 * SECOND and not engine.control.step_pending)
+        assert time.perf_counter() - t < 2.5
+        assert before + 5 * SECOND - 10_000_000 <= engine.now < before + 5 * SECOND
+    finally:
+        engine.command(Stop())
+        engine.join(10)
