@@ -41,6 +41,24 @@ BOOK_WINDOW = 1 << 14
 BOOK_CAPACITY = 1 << 14
 _ALWAYS = c.STOP_OWN | c.STOP_DEADLINE
 _RUNNERS: dict[bool, Any] = {}  # events writeable? -> compiled runner
+_INTENTS: dict[str, Any] = {}  # order-entry kernel -> compiled function
+
+
+def entry_point(dispatcher: Any, *args: Any) -> Any:
+    """The compiled function of ``dispatcher`` for arguments like ``args``, to be called
+    without numba's type dispatch: that dispatch costs a few microseconds per call
+    (typing every argument), several times the call itself, and the engine makes such
+    calls at every stop and for every order. Compiles (or loads from the cache) for
+    those argument types; runs nothing."""
+    try:
+        return dispatcher.compile(tuple(dispatcher.typeof_pyval(a) for a in args))
+    except AttributeError:  # another numba: dispatch as usual
+        return dispatcher
+
+
+def _intent(name: str, dispatcher: Any, *args: Any) -> Any:
+    f = _INTENTS[name] = entry_point(dispatcher, *args)
+    return f
 
 
 @njit(cache=True, nogil=True)
@@ -82,7 +100,8 @@ class ExchangeLink:
         self.n = len(self.instruments)
         self.reason = c.STOP_END
         self.stop_deadline = 0
-        self._res = np.zeros(2, np.int64)
+        self._run_events: np.ndarray | None = None
+        self._run: Any = None
         self.mask = _ALWAYS
         self.watch_sym = -1
         self.wake_ticks = 1
@@ -112,28 +131,24 @@ class ExchangeLink:
     def run(self, events: np.ndarray, start: int, end: int, deadline: int) -> int:
         """Process events[start:end] until a stop (``runner.drive``); ``reason`` and
         ``stop_deadline`` tell why and which deadline was in force."""
-        run = _RUNNERS.get(events.flags.writeable) or self._runner(events)
-        res = self._res
-        i = run(
+        # ``events.flags`` builds an object per access: remember the last batch's runner
+        if events is not self._run_events:
+            self._run_events = events
+            self._run = _RUNNERS.get(events.flags.writeable) or self._runner(events)
+        i, reason, due = self._run(
             self.book, self.ints, self.floats, self.out, events, start, end,
-            self.mask, self.watch_sym, self.wake_ticks, deadline, res,
+            self.mask, self.watch_sym, self.wake_ticks, deadline,
         )
-        self.reason = reason = res.item(0)
-        self.stop_deadline = res.item(1)
+        self.reason = reason
+        self.stop_deadline = due
         self.stops[reason] += 1
         return i
 
     def _runner(self, events: np.ndarray) -> Any:
         """The compiled ``drive`` for this kind of event array, called without numba's
-        type dispatch: that dispatch costs microseconds per call (the book state is a
-        tuple of arrays) and the engine calls the runner at every stop."""
-        args = (self.book, self.ints, self.floats, self.out, events, 0, 0, 0, -1, 1, 0, self._res)
-        drive(*args)  # compiles or loads from the cache; processes nothing
-        try:
-            types = tuple(drive.typeof_pyval(a) for a in args)
-            run = drive.overloads[types].entry_point
-        except (KeyError, AttributeError):  # another numba: dispatch as usual
-            run = drive
+        type dispatch (the book state is a tuple of arrays; the engine calls the
+        runner at every stop)."""
+        run = entry_point(drive, self.book, self.ints, self.floats, self.out, events, 0, 0, 0, -1, 1, 0)
         _RUNNERS[events.flags.writeable] = run
         return run
 
@@ -189,15 +204,21 @@ class ExchangeLink:
     count_messages = staticmethod(count_messages)
 
     # --- order entry ---------------------------------------------------------------------------
+    # The kernels are looked up at first use (``entry_point``), not when the engine is
+    # built: with a cold cache that would compile them in the caller's thread.
     def new_order(self, sym: int, side: int, px: int, qty: int, kind: str, now: int, tag: int) -> int:
         """The new order's id, or minus a ``codes.REJ_*`` reason when it could not be sent."""
-        return int(x_submit(self.ints, self.floats, self.out, now, sym, side, c.TYPE_CODES[kind], px, qty))
+        f = _INTENTS.get("submit") or _intent("submit", x_submit, self.ints, self.floats, self.out, 0, 0, 0, 0, 0, 0)
+        return int(f(self.ints, self.floats, self.out, now, sym, side, c.TYPE_CODES[kind], px, qty))
 
     def cancel(self, order_id: int, now: int) -> bool:
-        return x_cancel(self.ints, self.floats, self.out, now, order_id) > 0
+        f = _INTENTS.get("cancel") or _intent("cancel", x_cancel, self.ints, self.floats, self.out, 0, 0)
+        return f(self.ints, self.floats, self.out, now, order_id) > 0
 
     def replace(self, order_id: int, px: int, total_qty: int, now: int) -> bool:
-        return x_replace(self.ints, self.floats, self.out, now, order_id, px, total_qty) > 0
+        """``total_qty``: the new total size, filled lots included (0 keeps the current one)."""
+        f = _INTENTS.get("replace") or _intent("replace", x_replace, self.ints, self.floats, self.out, 0, 0, 0, 0)
+        return f(self.ints, self.floats, self.out, now, order_id, px, total_qty) > 0
 
     # --- reading the book ----------------------------------------------------------------------
     def top_px(self, sym: int, side: int) -> int:

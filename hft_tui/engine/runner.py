@@ -13,7 +13,8 @@ that moment: they only have to reach the desk before the next decision. So
 - on every other stop of the runner (a best-price move, the caller's
   deadline, the end of the slice, a full output buffer).
 
-``res`` receives the stop reason and the deadline in force when it stopped.
+It returns ``(stop index, stop reason, deadline in force when it stopped)``:
+three plain integers, so that Python reads them without touching an array.
 """
 
 from __future__ import annotations
@@ -47,8 +48,8 @@ def _band_left(book, symv, nsym, watch_sym, wake_ticks):
 
 
 @njit(cache=True, nogil=True)
-def drive(book, ints, floats, out, events, start, end, mask, watch_sym, wake_ticks, deadline, res):
-    """Run events[start:end] (see the module docstring); return the stop index."""
+def drive(book, ints, floats, out, events, start, end, mask, watch_sym, wake_ticks, deadline):
+    """Run events[start:end] (see the module docstring); return (index, reason, deadline)."""
     symv = view(ints, floats, out).symv
     nsym = ints[C_NSYM]
     seen = ints[C_NOUT]  # own events before this index were looked at by an earlier call
@@ -59,9 +60,7 @@ def drive(book, ints, floats, out, events, start, end, mask, watch_sym, wake_tic
     while True:
         i, reason = exchange_run(book, ints, floats, out, events, i, end, mask, watch_sym, wake_ticks, due)
         if reason != c.STOP_OWN:
-            res[0] = reason
-            res[1] = due
-            return i
+            return i, reason, due
         n = ints[C_NOUT]
         for k in range(seen, n):
             e = out[k]
@@ -70,10 +69,6 @@ def drive(book, ints, floats, out, events, start, end, mask, watch_sym, wake_tic
                     due = e.local_ts
         seen = n
         if watching and _band_left(book, symv, nsym, watch_sym, wake_ticks):
-            res[0] = c.STOP_BBO
-            res[1] = due
-            return i
+            return i, c.STOP_BBO, due
         if i >= end:
-            res[0] = c.STOP_END
-            res[1] = due
-            return i
+            return i, c.STOP_END, due
