@@ -49,6 +49,7 @@ from hft_tui.engine.tape import Tape
 from hft_tui.engine.warmup import ensure_warm
 from hft_tui.engine.watchdog import KILL, Watchdog
 from hft_tui.exchange.codes import STOP_BBO, STOP_DEADLINE
+from hft_tui.exchange.layout import CTL_LEN
 from hft_tui.portfolio import Portfolio
 from hft_tui.risk import RiskManager
 from hft_tui.source import Source
@@ -82,7 +83,9 @@ class Engine:
         self.risk = RiskManager(cfg, self.instruments, names, self.kill)
         self.portfolio = Portfolio(self.instruments, names)
         self.xl = exchange_link.ExchangeLink(cfg, self.instruments)
-        self.tape = Tape(self.n_syms)
+        # the exchange's control block: the tape computes feed times as the exchange does
+        # (latency settings only: the same in a fresh exchange after a seek)
+        self.tape = Tape(self.n_syms, self.xl.ints[:CTL_LEN])
         self.desk = OrderDesk(self)
         self.feed_watch = FeedWatch(self)  # a live feed's stale books (inactive otherwise)
         self.slots = [Slot(i, spec, spec.build(), self.n_syms) for i, spec in enumerate(specs)]
@@ -321,10 +324,9 @@ class Engine:
         slot.wake_now = False
         for sym in slot.symbols:
             slot.ref_bid[sym], slot.ref_ask[sym] = tops[sym]
-        if slot.timer_ns:
-            if slot.next_timer <= now:
-                slot.next_timer += ((now - slot.next_timer) // slot.timer_ns + 1) * slot.timer_ns
-            self.update_timers()
+        if slot.timer_ns and slot.next_timer <= now:
+            slot.next_timer += ((now - slot.next_timer) // slot.timer_ns + 1) * slot.timer_ns
+            self.update_timers()  # only a timer that moved can change the earliest one
         slot.wakes += 1
         self.call_hook(slot, slot.strategy.on_wake, slot.ctx)
 

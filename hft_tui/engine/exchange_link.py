@@ -126,6 +126,15 @@ class ExchangeLink:
         self._idring = v.idring
         self._meta = self.book.meta
         self._bqty = self.book.qty
+        # flat views and per (sym, side) offsets: ``item(k)`` is cheaper than ``item(sym, si, f)``
+        if not (self._meta.flags.c_contiguous and self._bqty.flags.c_contiguous):
+            raise RuntimeError("book arrays must be C-contiguous")  # reshape would copy
+        meta, bqty = self._meta.reshape(-1), self._bqty.reshape(-1)
+        self._mitem = meta.item
+        self._qitem = bqty.item
+        nm, nq = self._meta.shape[2], self._bqty.shape[2]
+        self._moff = [[(s * 2 + si) * nm for si in (0, 1)] for s in range(self.n)]
+        self._qoff = [[(s * 2 + si) * nq for si in (0, 1)] for s in range(self.n)]
 
     # --- time moves ----------------------------------------------------------------------------
     def run(self, events: np.ndarray, start: int, end: int, deadline: int) -> int:
@@ -224,10 +233,11 @@ class ExchangeLink:
     def top_px(self, sym: int, side: int) -> int:
         """Best price of a side in ticks, NO_PX when empty."""
         si = 0 if side > 0 else 1
-        best = self._meta.item(sym, si, M_BEST)
+        k = self._moff[sym][si]
+        best = self._mitem(k + M_BEST)
         if best < 0:
             return NO_PX
-        key = self._meta.item(sym, si, M_BASE) + best
+        key = self._mitem(k + M_BASE) + best
         return key if si == 0 else -key
 
     def best(self, sym: int, side: int) -> int | None:
@@ -237,11 +247,12 @@ class ExchangeLink:
 
     def top(self, sym: int, side: int) -> tuple[int, int] | None:
         si = 0 if side > 0 else 1
-        best = self._meta.item(sym, si, M_BEST)
+        k = self._moff[sym][si]
+        best = self._mitem(k + M_BEST)
         if best < 0:
             return None
-        key = self._meta.item(sym, si, M_BASE) + best
-        return (key if si == 0 else -key), self._bqty.item(sym, si, best)
+        key = self._mitem(k + M_BASE) + best
+        return (key if si == 0 else -key), self._qitem(self._qoff[sym][si] + best)
 
     def depth(self, sym: int, side: int, n: int) -> tuple[np.ndarray, np.ndarray]:
         if len(self._px) < n:
@@ -278,21 +289,27 @@ class ExchangeLink:
     def watch(self, bands: Sequence[tuple[int, int, int, int] | None]) -> None:
         """Per symbol, None (nobody watches it) or (bid ref, bid half width, ask ref,
         ask half width): the runner must stop once a best price leaves its band."""
-        watched = [sym for sym, b in enumerate(bands) if b is not None]
-        if not watched:
+        first = -1
+        n_watched = 0
+        ticks = 1 << 40
+        for sym, b in enumerate(bands):
+            if b is not None:
+                n_watched += 1
+                if first < 0:
+                    first = sym
+                ticks = min(ticks, b[1], b[3])
+        if not n_watched:
             self.mask = _ALWAYS
             return
         self.mask = _ALWAYS | c.STOP_BBO
-        self.watch_sym = watched[0] if len(watched) == 1 else -1
-        ticks = 1 << 40
+        self.watch_sym = first if n_watched == 1 else -1
         symv = self._symv
         for sym, b in enumerate(bands):
             if b is None:
                 # unwatched (only with several symbols): stops there are harmless
                 bid, ask = self.top_px(sym, 1), self.top_px(sym, -1)
             else:
-                bid, hb, ask, ha = b
-                ticks = min(ticks, hb, ha)
+                bid, _, ask, _ = b
             symv[sym, S_LAST_BID] = bid
             symv[sym, S_LAST_ASK] = ask
         # one width for every symbol and side: the narrowest (extra stops cost time only)
@@ -300,14 +317,12 @@ class ExchangeLink:
 
     def tops(self) -> list[tuple[int, int]]:
         """(best bid, best ask) per symbol, NO_PX for an empty side."""
-        meta = self._meta
+        item = self._mitem
         out = []
-        for sym in range(self.n):
-            b = meta.item(sym, 0, M_BEST)
-            a = meta.item(sym, 1, M_BEST)
-            out.append(
-                (NO_PX if b < 0 else meta.item(sym, 0, M_BASE) + b, NO_PX if a < 0 else -(meta.item(sym, 1, M_BASE) + a))
-            )
+        for kb, ka in self._moff:
+            b = item(kb + M_BEST)
+            a = item(ka + M_BEST)
+            out.append((NO_PX if b < 0 else item(kb + M_BASE) + b, NO_PX if a < 0 else -(item(ka + M_BASE) + a)))
         return out
 
 

@@ -4,6 +4,10 @@ watch) every ``sample_ms``, mid rows for markouts every ``markout_ms``.
 The engine stops the exchange runner at each grid time (it is part of the
 runner's deadline), so a sample holds the book and the P&L exactly as they
 stood at that time, whatever the batch sizes.
+
+The stale-feed watch gets, per symbol, the feed time of the last message on
+that symbol (the tape keeps them); a symbol with no message yet counts from
+the start (or the seek target), so one that never ticks also turns stale.
 """
 
 from __future__ import annotations
@@ -27,20 +31,18 @@ class Sampler:
         self.next_mid = NO_DEADLINE
         #: the earlier of the two: the runner's deadline
         self.next = NO_DEADLINE
+        self.start_ts = 0
         self.mids_rec = MidRecorder(engine.n_syms, 1_000_000 if engine.source.realtime else None)
 
     def start(self, now: int) -> None:
+        self.start_ts = now
+        self.e.tape.forget_feed_times()  # a seek: they belong to another stretch
         self.next_sample = now - now % self.sample_ns + self.sample_ns
         self.next_mid = now - now % self.mid_ns + self.mid_ns
         self.next = min(self.next_sample, self.next_mid)
 
     def mids(self) -> list[float | None]:
-        xl = self.e.xl
-        out: list[float | None] = []
-        for sym in range(self.e.n_syms):
-            b, a = xl.top_px(sym, 1), xl.top_px(sym, -1)
-            out.append(None if b == NO_PX or a == NO_PX else (b + a) * 0.5)
-        return out
+        return [None if b == NO_PX or a == NO_PX else (b + a) * 0.5 for b, a in self.e.xl.tops()]
 
     def due(self, now: int) -> None:
         """Mid rows and equity samples whose grid time has come (``now`` >= ``next``)."""
@@ -64,8 +66,12 @@ class Sampler:
             self.next_sample += self.sample_ns
         if final:
             e.portfolio.sample(ts)
-        equity = {s.name: e.portfolio.equity(s.name) for s in e.slots}
-        # the feed time of the last message: the watch sees a gap in the data as a stale feed
-        last = [e.xl.feed_now] * e.n_syms
-        for change in e.risk.post_trade(now, equity, e.portfolio.equity(), last, mids):
+        pf = e.portfolio
+        equity = {s.name: pf.equity(s.name) for s in e.slots}
+        # one strategy: the total is the same sum, in the same order (no need to redo it)
+        total = equity[e.slots[0].name] if len(e.slots) == 1 else pf.equity()
+        e.sync_tape()
+        start = self.start_ts
+        last = [start if t < start else t for t in e.tape.last_feed.tolist()]
+        for change in e.risk.post_trade(now, equity, total, last, mids):
             e.control.on_state_change(change)

@@ -8,6 +8,11 @@ of events the exchange has processed keeps both up to date.
 A feed may report one trade twice, as an L3 EXECUTE of the resting order and
 as a TRADE print; each symbol counts TRADE prints once it has seen one and
 EXECUTEs only until then.
+
+The same pass keeps, per symbol, the feed time of the last message that ended on
+it (``last_feed``, -1 before the first): the risk manager's stale-feed watch
+needs it per symbol, or a symbol whose data stopped would look fresh as long
+as another one still ticks.
 """
 
 from __future__ import annotations
@@ -15,7 +20,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from hft_tui.events import EXECUTE, TRADE
+from hft_tui.events import EOM, EXECUTE, TRADE
+from hft_tui.exchange.latency import feed_time
 
 RING = 4096  # recent prints kept for viewers
 
@@ -36,11 +42,14 @@ R_NF = 5
 
 
 @njit(cache=True, nogil=True)
-def tape_update(events, start, end, vol, ring, head):
-    """Count the trades of events[start:end]; append them to the ring (head[0] counts)."""
+def tape_update(events, start, end, vol, ring, head, ctl, last_feed):
+    """Count the trades of events[start:end]; append them to the ring (head[0] counts);
+    note each message end's feed time (as the exchange computes it from ``ctl``)."""
     mask = ring.shape[0] - 1
     for i in range(start, end):
         e = events[i]
+        if e.flags & EOM:
+            last_feed[e.sym] = feed_time(ctl, e.exch_ts, e.local_ts)
         k = e.kind
         if k == TRADE:
             aggressor = e.side
@@ -67,14 +76,25 @@ def tape_update(events, start, end, vol, ring, head):
 
 
 class Tape:
-    def __init__(self, n_syms: int) -> None:
+    def __init__(self, n_syms: int, ctl: np.ndarray | None = None) -> None:
         self.vol = np.zeros((n_syms, V_NF), dtype=np.int64)
         self.ring = np.zeros((RING, R_NF), dtype=np.int64)
         self.head = np.zeros(1, dtype=np.int64)
+        self.last_feed = np.full(n_syms, -1, dtype=np.int64)
+        # the exchange's control block (feed latency settings); default: exch_ts as is
+        if ctl is None:
+            from hft_tui.exchange.layout import CTL_LEN
+
+            ctl = np.zeros(CTL_LEN, dtype=np.int64)
+        self.ctl = ctl
 
     def update(self, events: np.ndarray, start: int, end: int) -> None:
         if end > start:
-            tape_update(events, start, end, self.vol, self.ring, self.head)
+            tape_update(events, start, end, self.vol, self.ring, self.head, self.ctl, self.last_feed)
+
+    def forget_feed_times(self) -> None:
+        """A seek: the feed times seen so far belong to another stretch of the data."""
+        self.last_feed[:] = -1
 
     def traded(self, sym: int) -> tuple[int, int]:
         v = self.vol
