@@ -278,12 +278,13 @@ class Engine:
 
     def _after_stop(self) -> None:
         now = self.now
-        own = self.xl.take_own()
-        if own:
-            self.inbox.extend(own)
-            if self._due == NO_DEADLINE:
-                self._due = self.desk.first_due(self.inbox)
+        xl = self.xl
+        own = xl.take_own()
         inbox = self.inbox
+        if own:
+            inbox.extend(own)
+            if self._due == NO_DEADLINE:
+                self._due = self.desk.first_due(inbox)
         if inbox and inbox[0][1] <= now:
             due = []
             while inbox and inbox[0][1] <= now:
@@ -292,15 +293,15 @@ class Engine:
             self._due = self.desk.first_due(inbox) if inbox else NO_DEADLINE
         if now >= self.sampler.next:
             self.sampler.due(now)
-        if self.kill.tripped:
+        if self.kill.tripped_now():
             return  # the loop acts on it before anything else
         woke = False
-        tops = self.xl.tops()
+        tops = xl.tops()
         for slot in self.slots:
             if slot.live and self._wake_due(slot, now, tops):
                 self._wake(slot, now, tops)
                 woke = True
-        if woke or self.xl.reason == STOP_BBO:
+        if woke or xl.reason == STOP_BBO:
             # the runner moved its references at a best-price stop: put the bands back
             self._refresh_watch()
 
@@ -310,20 +311,22 @@ class Engine:
             return True
         wt = slot.wake_ticks
         if wt:
+            ref_bid, ref_ask = slot.ref_bid, slot.ref_ask
             for sym in slot.symbols:
                 b, a = tops[sym]
-                r = slot.ref_bid[sym]
+                r = ref_bid[sym]
                 if b != r and (b == NO_PX or r == NO_PX or abs(b - r) >= wt):
                     return True
-                r = slot.ref_ask[sym]
+                r = ref_ask[sym]
                 if a != r and (a == NO_PX or r == NO_PX or abs(a - r) >= wt):
                     return True
         return False
 
     def _wake(self, slot: Slot, now: int, tops: list[tuple[int, int]]) -> None:
         slot.wake_now = False
+        ref_bid, ref_ask = slot.ref_bid, slot.ref_ask
         for sym in slot.symbols:
-            slot.ref_bid[sym], slot.ref_ask[sym] = tops[sym]
+            ref_bid[sym], ref_ask[sym] = tops[sym]
         if slot.timer_ns and slot.next_timer <= now:
             slot.next_timer += ((now - slot.next_timer) // slot.timer_ns + 1) * slot.timer_ns
             self.update_timers()  # only a timer that moved can change the earliest one

@@ -240,6 +240,14 @@ class ExchangeLink:
         key = self._mitem(k + M_BASE) + best
         return key if si == 0 else -key
 
+    def bests(self, sym: int) -> tuple[int | None, int | None]:
+        """(best bid, best ask) in ticks, None for an empty side."""
+        item = self._mitem
+        kb, ka = self._moff[sym]
+        b = item(kb + M_BEST)
+        a = item(ka + M_BEST)
+        return (None if b < 0 else item(kb + M_BASE) + b), (None if a < 0 else -(item(ka + M_BASE) + a))
+
     def best(self, sym: int, side: int) -> int | None:
         """Best price of a side in ticks, None when empty."""
         px = self.top_px(sym, side)

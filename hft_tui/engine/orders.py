@@ -58,7 +58,7 @@ class OrderDesk:
         if not slot.live:
             return None
         now = e.now
-        bb, ba = e.xl.best(sym, 1), e.xl.best(sym, -1)
+        bb, ba = e.xl.bests(sym)
         reason = e.risk.check_order(slot.name, sym, side, px, qty, kind, now, bb, ba)
         if reason is not None:
             e.log("risk", slot.name, e.risk.last_message, "warning")
@@ -117,13 +117,16 @@ class OrderDesk:
         if qty is not None and (type(qty) is not int or qty <= 0):
             raise ValueError(f"replace size must be a positive int of lots, got {qty!r}")
         now = e.now
-        bb, ba = e.xl.best(order.sym, 1), e.xl.best(order.sym, -1)
+        bb, ba = e.xl.bests(order.sym)
         if e.risk.check_replace(slot.name, order_id, px, qty, now, bb, ba) is not None:
             e.log("risk", slot.name, e.risk.last_message, "warning")
             return False
-        # ctx.replace's qty is the new open size; the exchange wants the new total
-        total = order.qty - order.leaves + (order.leaves if qty is None else qty)
-        if not e.xl.replace(order_id, order.px if px is None else px, total, now):
+        # ctx.replace's qty is the new open size; the exchange wants the new total. None
+        # sends 0: the exchange keeps what it has. Our own figures may be out of date (an
+        # earlier replace still in flight, fills not yet heard of): resending them would
+        # undo that replace.
+        total = 0 if qty is None else order.qty - order.leaves + qty
+        if not e.xl.replace(order_id, 0 if px is None else px, total, now):
             e.log("order", slot.name, f"replace of #{order_id} not sent: exchange busy", "warning")
             return False
         e.risk.on_replace_sent(order_id, px, qty, now)
