@@ -3,8 +3,12 @@
 Generation is deterministic (same parameters and seed, same stream) and does
 not depend on the batch sizes asked for. ``max_events`` caps the whole run (a
 backtest of N events); the run ends at the first message end at or after it.
-The venue is exposed as ``venue`` so that the simulated exchange can let own
-aggressive orders take real liquidity from it.
+The venue is exposed as ``venue`` (its book, ``take``, ``level_orders``). The
+engine does not pass own taker fills to ``venue.take``: the source generates
+its events a batch ahead of the engine's clock, so a take would land at the
+venue's clock rather than at the order's time and the stream would depend on
+the batch sizes. Own aggressive orders therefore consume liquidity only in the
+simulated exchange's record (as on a recording); the sim market does not react.
 
 A batch is a view of a buffer that the next ``read`` overwrites.
 """
