@@ -65,19 +65,26 @@ class RateWindow:
             return self.cap > 0
         if self.count < self.cap:
             return True
-        return self.ring[self.head] <= max(now, self.last) - WINDOW_NS
+        last = self.last
+        return self.ring[self.head] <= (now if now > last else last) - WINDOW_NS
 
     def record(self, now: int) -> None:
         if not self.ring:
             return
         # event time from several sources may step back a little: keep the ring ordered
-        now = self.last = max(now, self.last)
-        if self.count < self.cap:
-            self.ring[(self.head + self.count) % self.cap] = now
-            self.count += 1
+        if now < self.last:
+            now = self.last
         else:
-            self.ring[self.head] = now
-            self.head = (self.head + 1) % self.cap
+            self.last = now
+        cap, count = self.cap, self.count
+        if count < cap:
+            self.ring[(self.head + count) % cap] = now
+            self.count = count + 1
+        else:
+            head = self.head
+            self.ring[head] = now
+            head += 1
+            self.head = 0 if head == cap else head
 
     def in_window(self, now: int) -> int:
         """Messages recorded within the second before ``now`` (for the limits view)."""

@@ -125,7 +125,8 @@ class RiskManager(PreTrade):
         self._record(rec.strategy, now_ns)
 
     def _record(self, si: int, now: int) -> None:
-        self._now = max(self._now, now)
+        if now > self._now:
+            self._now = now
         if si >= 0:
             self._rate[si].record(now)
         self._grate.record(now)
