@@ -194,6 +194,7 @@ class Engine:
         commands_empty = self.commands.empty
         pacer = self.pacer
         publisher = self.publisher
+        sampler = self.sampler
         if events.flags.writeable:
             # One array type for every jitted kernel (tick files are read-only maps):
             # numba compiles each kernel once instead of twice.
@@ -217,7 +218,8 @@ class Engine:
                 i = self._pos = self._tape_pos = j
                 continue
             end = n
-            fixed = min(self.sampler.next, self._due, self._timer_min)
+            # the mid grid is not in it: the runner records those rows itself (Sampler.after_run)
+            fixed = min(sampler.next_sample, self._due, self._timer_min)
             deadline = fixed
             if control.paused:
                 if not control.step_pending:
@@ -228,6 +230,7 @@ class Engine:
             if pacer.speed is not None and not control.paused:  # a step is not paced: it jumps
                 deadline = min(deadline, pacer.horizon(self.now))
             j = xl.run(events, i, end, deadline)
+            sampler.after_run()
             if control.paused:
                 control.stepped(events, i, j)
             self.events_total += j - i

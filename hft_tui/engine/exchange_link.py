@@ -42,6 +42,8 @@ BOOK_CAPACITY = 1 << 14
 _ALWAYS = c.STOP_OWN | c.STOP_DEADLINE
 _RUNNERS: dict[bool, Any] = {}  # events writeable? -> compiled runner
 _INTENTS: dict[str, Any] = {}  # order-entry kernel -> compiled function
+GRID_ROWS = 256  # mid-grid rows the runner can hold between two returns
+NO_GRID = 1 << 62
 
 
 def entry_point(dispatcher: Any, *args: Any) -> Any:
@@ -102,6 +104,11 @@ class ExchangeLink:
         self.stop_deadline = 0
         self._run_events: np.ndarray | None = None
         self._run: Any = None
+        # the mid grid the runner records by itself (``runner.drive``): [next time, rows,
+        # rows of (time, bid, ask per symbol)]; NO_GRID: none (the owner sets both)
+        self.grid = np.zeros(2 + GRID_ROWS * (1 + 2 * self.n), np.int64)
+        self.grid[0] = NO_GRID
+        self.mid_ns = 0
         self.mask = _ALWAYS
         self.watch_sym = -1
         self.wake_ticks = 1
@@ -146,7 +153,7 @@ class ExchangeLink:
             self._run = _RUNNERS.get(events.flags.writeable) or self._runner(events)
         i, reason, due = self._run(
             self.book, self.ints, self.floats, self.out, events, start, end,
-            self.mask, self.watch_sym, self.wake_ticks, deadline,
+            self.mask, self.watch_sym, self.wake_ticks, deadline, self.grid, self.mid_ns,
         )
         self.reason = reason
         self.stop_deadline = due
@@ -157,7 +164,7 @@ class ExchangeLink:
         """The compiled ``drive`` for this kind of event array, called without numba's
         type dispatch (the book state is a tuple of arrays; the engine calls the
         runner at every stop)."""
-        run = entry_point(drive, self.book, self.ints, self.floats, self.out, events, 0, 0, 0, -1, 1, 0)
+        run = entry_point(drive, self.book, self.ints, self.floats, self.out, events, 0, 0, 0, -1, 1, 0, self.grid, 0)
         _RUNNERS[events.flags.writeable] = run
         return run
 

@@ -13,6 +13,16 @@ that moment: they only have to reach the desk before the next decision. So
 - on every other stop of the runner (a best-price move, the caller's
   deadline, the end of the slice, a full output buffer).
 
+The mid grid for markouts (``grid``) is the exception: a stop only to note every
+symbol's best bid and ask at a grid time needs nothing else from Python (no
+response, timer or sample is due before it, and the wake conditions cannot
+hold where the runner did not stop for them), so ``drive`` writes the row into
+``grid`` itself and goes on. ``grid[0]`` is the next grid time (advanced by
+``mid_ns``), ``grid[1]`` the rows written, then the rows: (time, then per
+symbol best bid, best ask, ``NO_PRICE`` for an empty side). When the rows are
+full, or another deadline falls on the same time, it stops as before and the
+engine records the row.
+
 It returns ``(stop index, stop reason, deadline in force when it stopped)``:
 three plain integers, so that Python reads them without touching an array.
 """
@@ -48,7 +58,23 @@ def _band_left(book, symv, nsym, watch_sym, wake_ticks):
 
 
 @njit(cache=True, nogil=True)
-def drive(book, ints, floats, out, events, start, end, mask, watch_sym, wake_ticks, deadline):
+def _grid_row(book, grid, nsym, ts):
+    """Append (ts, best bid and ask per symbol) to ``grid``; False if it is full."""
+    width = 1 + 2 * nsym
+    k = grid[1]
+    base = 2 + k * width
+    if base + width > grid.shape[0]:
+        return False
+    grid[base] = ts
+    for sym in range(nsym):
+        grid[base + 1 + 2 * sym] = book_best_px(book, sym, BID)
+        grid[base + 2 + 2 * sym] = book_best_px(book, sym, ASK)
+    grid[1] = k + 1
+    return True
+
+
+@njit(cache=True, nogil=True)
+def drive(book, ints, floats, out, events, start, end, mask, watch_sym, wake_ticks, deadline, grid, mid_ns):
     """Run events[start:end] (see the module docstring); return (index, reason, deadline)."""
     symv = view(ints, floats, out).symv
     nsym = ints[C_NSYM]
@@ -58,9 +84,18 @@ def drive(book, ints, floats, out, events, start, end, mask, watch_sym, wake_tic
     watching = (mask & c.STOP_BBO) != 0
     i = start
     while True:
-        i, reason = exchange_run(book, ints, floats, out, events, i, end, mask, watch_sym, wake_ticks, due)
+        at = grid[0]  # the next mid-grid time: a stop of its own only if strictly first
+        mid_only = at < due
+        if not mid_only:
+            at = due
+        i, reason = exchange_run(book, ints, floats, out, events, i, end, mask, watch_sym, wake_ticks, at)
+        if reason == c.STOP_DEADLINE and mid_only:
+            if _grid_row(book, grid, nsym, at):
+                grid[0] = at + mid_ns
+                continue
+            return i, reason, at  # no room: the engine records it
         if reason != c.STOP_OWN:
-            return i, reason, due
+            return i, reason, at
         n = ints[C_NOUT]
         for k in range(seen, n):
             e = out[k]
@@ -69,6 +104,6 @@ def drive(book, ints, floats, out, events, start, end, mask, watch_sym, wake_tic
                     due = e.local_ts
         seen = n
         if watching and _band_left(book, symv, nsym, watch_sym, wake_ticks):
-            return i, c.STOP_BBO, due
+            return i, c.STOP_BBO, at
         if i >= end:
-            return i, c.STOP_END, due
+            return i, c.STOP_END, at

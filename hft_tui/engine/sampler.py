@@ -5,6 +5,11 @@ The engine stops the exchange runner at each grid time (it is part of the
 runner's deadline), so a sample holds the book and the P&L exactly as they
 stood at that time, whatever the batch sizes.
 
+The mid grid is mostly recorded by the runner itself, without a stop
+(``runner.drive``): ``after_run`` moves its rows to the recorder, in time order
+and with the same values a stop would have given, and moves the engine's clock
+to the last of them as that stop would have.
+
 The stale-feed watch gets, per symbol, the feed time of the last message on
 that symbol (the tape keeps them); a symbol with no message yet counts from
 the start (or the seek target), so one that never ticks also turns stale.
@@ -40,6 +45,34 @@ class Sampler:
         self.next_sample = now - now % self.sample_ns + self.sample_ns
         self.next_mid = now - now % self.mid_ns + self.mid_ns
         self.next = min(self.next_sample, self.next_mid)
+        xl = self.e.xl
+        xl.mid_ns = self.mid_ns
+        xl.grid[0] = self.next_mid
+        xl.grid[1] = 0  # rows of before a seek: gone
+
+    def after_run(self) -> None:
+        """Take the mid rows the runner recorded (call after every ``xl.run``)."""
+        grid = self.e.xl.grid
+        k = grid.item(1)
+        if not k:
+            return
+        n = self.e.n_syms
+        width = 1 + 2 * n
+        rows = grid[2 : 2 + k * width].tolist()
+        grid[1] = 0
+        add = self.mids_rec.add
+        for r in range(0, k * width, width):
+            add(rows[r], [
+                None if b == NO_PX or a == NO_PX else (b + a) * 0.5
+                for b, a in zip(rows[r + 1 : r + width : 2], rows[r + 2 : r + width : 2])
+            ])  # fmt: skip
+        self.next_mid = grid.item(0)
+        self.next = min(self.next_sample, self.next_mid)
+        # A stop at a grid time would have moved the engine's clock to it. Feed times
+        # need not grow (recorded local times jitter): keep that, or the clock differs.
+        last = rows[k * width - width]
+        if last > self.e.now:
+            self.e.now = last
 
     def mids(self) -> list[float | None]:
         return [None if b == NO_PX or a == NO_PX else (b + a) * 0.5 for b, a in self.e.xl.tops()]
@@ -51,6 +84,7 @@ class Sampler:
             while self.next_mid <= now:
                 self.mids_rec.add(self.next_mid, mids)
                 self.next_mid += self.mid_ns
+            self.e.xl.grid[0] = self.next_mid
         if now >= self.next_sample:
             self.sample(now)
         self.next = min(self.next_sample, self.next_mid)
