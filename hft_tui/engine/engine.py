@@ -83,8 +83,7 @@ class Engine:
         self.risk = RiskManager(cfg, self.instruments, names, self.kill)
         self.portfolio = Portfolio(self.instruments, names)
         self.xl = exchange_link.ExchangeLink(cfg, self.instruments)
-        # the exchange's control block: the tape computes feed times as the exchange does
-        # (latency settings only: the same in a fresh exchange after a seek)
+        # feed times as the exchange computes them (its latency settings survive a reset)
         self.tape = Tape(self.n_syms, self.xl.ints[:CTL_LEN])
         self.desk = OrderDesk(self)
         self.feed_watch = FeedWatch(self)  # a live feed's stale books (inactive otherwise)
@@ -194,7 +193,6 @@ class Engine:
         commands_empty = self.commands.empty
         pacer = self.pacer
         publisher = self.publisher
-        sampler = self.sampler
         if events.flags.writeable:
             # One array type for every jitted kernel (tick files are read-only maps):
             # numba compiles each kernel once instead of twice.
@@ -218,8 +216,7 @@ class Engine:
                 i = self._pos = self._tape_pos = j
                 continue
             end = n
-            # the mid grid is not in it: the runner records those rows itself (Sampler.after_run)
-            fixed = min(sampler.next_sample, self._due, self._timer_min)
+            fixed = min(self.sampler.next_sample, self._due, self._timer_min)  # mid grid: the runner's
             deadline = fixed
             if control.paused:
                 if not control.step_pending:
@@ -230,7 +227,7 @@ class Engine:
             if pacer.speed is not None and not control.paused:  # a step is not paced: it jumps
                 deadline = min(deadline, pacer.horizon(self.now))
             j = xl.run(events, i, end, deadline)
-            sampler.after_run()
+            self.sampler.after_run()
             if control.paused:
                 control.stepped(events, i, j)
             self.events_total += j - i
@@ -314,22 +311,20 @@ class Engine:
             return True
         wt = slot.wake_ticks
         if wt:
-            ref_bid, ref_ask = slot.ref_bid, slot.ref_ask
             for sym in slot.symbols:
                 b, a = tops[sym]
-                r = ref_bid[sym]
+                r = slot.ref_bid[sym]
                 if b != r and (b == NO_PX or r == NO_PX or abs(b - r) >= wt):
                     return True
-                r = ref_ask[sym]
+                r = slot.ref_ask[sym]
                 if a != r and (a == NO_PX or r == NO_PX or abs(a - r) >= wt):
                     return True
         return False
 
     def _wake(self, slot: Slot, now: int, tops: list[tuple[int, int]]) -> None:
         slot.wake_now = False
-        ref_bid, ref_ask = slot.ref_bid, slot.ref_ask
         for sym in slot.symbols:
-            ref_bid[sym], ref_ask[sym] = tops[sym]
+            slot.ref_bid[sym], slot.ref_ask[sym] = tops[sym]
         if slot.timer_ns and slot.next_timer <= now:
             slot.next_timer += ((now - slot.next_timer) // slot.timer_ns + 1) * slot.timer_ns
             self.update_timers()  # only a timer that moved can change the earliest one
@@ -395,7 +390,6 @@ class Engine:
         if self._started:
             self.sampler.sample(self.now, final=True)
 
-    # --- equity samples -----------------------------------------------------------------------
     # --- reads for ctx, desk and viewers --------------------------------------------------------
     def traded(self, sym: int) -> tuple[int, int]:
         self.sync_tape()
