@@ -2,8 +2,9 @@
 
 The equity samples (``sample_ms``, a second by default) are too coarse for a
 one-second markout, so the engine also records every symbol's mid on a finer
-grid (``markout_ms``). The engine stops the runner at each grid time, so a
-row holds the book as it stood at that time, whatever the batches.
+grid (``markout_ms``). The runner notes the book at each grid time as it
+passes it (``runner.drive``), so a row holds the book as it stood at that time,
+whatever the batches.
 """
 
 from __future__ import annotations

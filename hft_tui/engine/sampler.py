@@ -1,14 +1,13 @@
 """The engine's event-time grids: equity samples (and the risk manager's post-trade
 watch) every ``sample_ms``, mid rows for markouts every ``markout_ms``.
 
-The engine stops the exchange runner at each grid time (it is part of the
+The engine stops the exchange runner at each sample time (it is part of the
 runner's deadline), so a sample holds the book and the P&L exactly as they
-stood at that time, whatever the batch sizes.
-
-The mid grid is mostly recorded by the runner itself, without a stop
-(``runner.drive``): ``after_run`` moves its rows to the recorder, in time order
-and with the same values a stop would have given, and moves the engine's clock
-to the last of them as that stop would have.
+stood at that time, whatever the batch sizes. The mid grid needs the book only:
+the runner records it itself, without a stop (``runner.drive``), and
+``after_run`` moves its rows to the recorder, in time order, with the values a
+stop would have given, and moves the engine's clock to the last of them as that
+stop would have.
 
 The stale-feed watch gets, per symbol, the feed time of the last message on
 that symbol (the tape keeps them); a symbol with no message yet counts from
