@@ -110,9 +110,9 @@ def run_workstation(link: Any, cfg: Mapping[str, Any], theme: str | None = None)
     return 0
 
 
-def open_link(module: str, function: str, *args: Any) -> Any:
+def open_link(module: str, function: str, *args: Any, kernels: tuple[str, ...] = ("engine",)) -> Any:
     """Start the engine process that ``module.function(*args)`` builds a link for
-    (see ``ui.process_link``); a first-run compile is announced on stderr."""
+    (see ``ui.process_link``); a first-run compile of ``kernels`` is announced on stderr."""
     from hft_tui.ui.process_link import ProcessLink, Recipe
 
-    return ProcessLink(Recipe(module, function, args)).start(notices=sys.stderr)
+    return ProcessLink(Recipe(module, function, args, kernels)).start(notices=sys.stderr)

@@ -51,11 +51,13 @@ _STOP_WAIT_S = 10.0
 
 @dataclass(frozen=True)
 class Recipe:
-    """How the child builds its link: ``module.function(*args)`` (picklable by name)."""
+    """How the child builds its link: ``module.function(*args)`` (picklable by name),
+    after making the numba kernels of ``kernels`` (``hft_tui.jit`` names) ready."""
 
     module: str
     function: str
     args: tuple = ()
+    kernels: tuple[str, ...] = ("engine",)
 
     def build(self) -> Any:
         return getattr(importlib.import_module(self.module), self.function)(*self.args)
@@ -91,7 +93,7 @@ def host(fd: int) -> None:
     try:
         from hft_tui import jit
 
-        jit.prepare(["engine"], stream=_Notices(conn))
+        jit.prepare(recipe.kernels, stream=_Notices(conn))
         link = recipe.build()
     except HftError as exc:
         conn.send(("error", str(exc)))
