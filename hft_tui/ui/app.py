@@ -330,10 +330,12 @@ class HftApp(App[None]):
         self.notify("back to start", timeout=2)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # False hides a key that cannot apply in this mode (the footer of an 80-column
+        # terminal has no room for it); None shows it greyed while it cannot apply now
         if action == "toggle_pause" and self.mode == "LIVE":
-            return None  # a live feed cannot wait: paper orders would sit on a frozen book
+            return False  # a live feed cannot wait: paper orders would sit on a frozen book
         if action in ("speed", "step", "step_second", "seek", "restart") and self.mode != "REPLAY":
-            return None if action != "step" else (None if not self._paused else True)
+            return False if action != "step" else (False if not self._paused else True)
         return True
 
     # --- strategies and limits ------------------------------------------------------------------
