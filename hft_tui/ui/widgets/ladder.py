@@ -133,10 +133,13 @@ class DepthLadder(Widget, can_focus=True):
             self._rows = rows
             self.refresh()
             return
-        for y, (old, new) in enumerate(zip(self._rows, rows)):
-            if old != new:
-                self.refresh(Region(0, y + 1, width, 1))  # line 0 is the header
+        changed = [y for y, (old, new) in enumerate(zip(self._rows, rows)) if old != new]
         self._rows = rows
+        if len(changed) > len(rows) // 2:
+            self.refresh()  # a busy book: one refresh costs less than one per row
+            return
+        for y in changed:
+            self.refresh(Region(0, y + 1, width, 1))  # line 0 is the header
 
     def _build_rows(self, book: BookView | None, orders: tuple[OrderView, ...], now_ns: int) -> list[_Row | None]:
         height = max(1, self.size.height - 1)
@@ -164,6 +167,7 @@ class DepthLadder(Widget, can_focus=True):
                 own.setdefault((o.side, o.px), []).append(o)
         last_recent = book.last_trade_px is not None and now_ns - book.last_trade_ts < TRADE_FLASH_NS
         rows: list[_Row | None] = []
+        bar_w = self._columns()[2]
         for y in range(height):
             px = top - y
             bid = bids.get(px, 0)
@@ -178,8 +182,8 @@ class DepthLadder(Widget, can_focus=True):
                     traded=traded.get(px, 0),
                     last=last_recent and px == book.last_trade_px,
                     inside=best_bid is not None and best_ask is not None and best_bid < px < best_ask,
-                    bar_bid=-(-bid * self._columns()[2] // biggest),
-                    bar_ask=-(-ask * self._columns()[2] // biggest),
+                    bar_bid=-(-bid * bar_w // biggest),
+                    bar_ask=-(-ask * bar_w // biggest),
                 )
             )
         return rows

@@ -86,7 +86,10 @@ class OrderLog(ScrollView, can_focus=True):
         return not self.strategy or line.strategy == self.strategy
 
     def _refilter(self) -> None:
-        self._view = [line for line in reversed(self._lines) if self._keep(line)]
+        if self.category == "all" and not self.strategy:
+            self._view = list(reversed(self._lines))  # no filter: a C-speed copy, every frame
+        else:
+            self._view = [line for line in reversed(self._lines) if self._keep(line)]
         # A new virtual size re-lays out the whole screen: grow it in steps, not per line
         # (rows past the last line render blank).
         rows = -(-len(self._view) // SIZE_STEP) * SIZE_STEP
