@@ -36,6 +36,7 @@ KERNEL_MODULES: dict[str, str] = {
     "exchange": "hft_tui.exchange.exchange",
     "engine": "hft_tui.engine.warmup",
     "binance": "hft_tui.feeds.binance_kernels",
+    "sim": "hft_tui.feeds.sim_kernel",
 }
 
 STAMP_NAME = "hft_tui-sources.sha256"

@@ -1,8 +1,9 @@
 """Benchmark area ``replay``: a replay at ``--speed max`` with the workstation attached.
 
 The workstation runs headless (Textual's test driver, 160x48, the same widgets
-and the same 25 Hz refresh as on a terminal) over a sim-venue tick file with
-the built-in market maker; the figure is the engine's throughput from its first
+and the same 25 Hz refresh as on a terminal, the engine in its own process as
+``hft-tui replay`` runs it) over a sim-venue tick file with the built-in market
+maker; the figure is the engine's throughput from its first
 published snapshot to the end of the data. The same file's headless backtest
 gives the reference: their ratio is what the UI costs the engine.
 """
@@ -22,14 +23,9 @@ FIGURES = {
 
 
 def _tui_rate(path: Path) -> float:
-    from hft_tui.commands.replay import open_replay
-    from hft_tui.config import load
-    from hft_tui.strategies.loader import load_strategies
-    from hft_tui.ui.app import HftApp
+    from hft_tui.bench.ui import open_workstation
 
-    cfg = load(use_user_file=False)
-    link = open_replay([str(path)], load_strategies(["mm"], cfg), cfg, speed=None)
-    app = HftApp(link, link.instruments)
+    link, app = open_workstation(path)
     marks: dict[str, tuple[float, int]] = {}
 
     async def drive() -> None:
@@ -44,7 +40,11 @@ def _tui_rate(path: Path) -> float:
                 await pilot.pause(0.01)
             await pilot.press("q")
 
-    asyncio.run(drive())
+    try:
+        asyncio.run(drive())
+    finally:
+        link.shutdown()
+        link.close()
     (t0, n0), (t1, n1) = marks["first"], marks["end"]
     return (n1 - n0) / (t1 - t0) if t1 > t0 else 0.0
 

@@ -34,74 +34,85 @@ print(first_frame(sys.argv[1]) - t0)
 """
 
 
-def _engine(path: Path, snapshot_ms: float = 40.0):
+def bench_link(path: str):
+    """The benchmark's session (built in the engine process): a replay of ``path`` as
+    fast as it goes with the market maker trading, snapshots at the default rate."""
     from hft_tui.config import load
     from hft_tui.engine.engine import Engine
     from hft_tui.feeds.replay import ReplaySource
     from hft_tui.strategies.loader import load_strategies
+    from hft_tui.ui.launch import EngineAdapter
 
-    cfg = load(use_user_file=False, overrides=[f"engine.snapshot_ms={snapshot_ms}"])
-    return Engine(ReplaySource([path]), load_strategies(["mm"], cfg), cfg, mode="REPLAY", speed=None)
+    cfg = load(use_user_file=False)
+    engine = Engine(ReplaySource([Path(path)]), load_strategies(["mm"], cfg), cfg, mode="REPLAY", speed=None)
+    return EngineAdapter(engine, "REPLAY")
+
+
+def open_workstation(path: Path):
+    """The workstation as ``hft-tui replay`` opens it: the engine in its own process."""
+    from hft_tui.ui.app import HftApp
+    from hft_tui.ui.process_link import ProcessLink, Recipe
+
+    link = ProcessLink(Recipe(__name__, "bench_link", (str(path),))).start()
+    return link, HftApp(link, link.instruments)
 
 
 async def _drive(path: Path) -> dict[str, float]:
-    from hft_tui.ui.app import HftApp
-    from hft_tui.ui.launch import EngineAdapter
-
-    engine = _engine(path)
-    link = EngineAdapter(engine, "REPLAY")
-    app = HftApp(link, engine.instruments)
+    link, app = open_workstation(path)
     latencies: list[float] = []
+
+    def snap():
+        return link.latest()
 
     async def until(cond, limit: float = 10.0) -> float:
         t = time.perf_counter()
-        while not cond():
+        while not cond(snap()):
             if time.perf_counter() - t > limit:
                 raise RuntimeError("the engine did not act on the key within 10 s")
             await asyncio.sleep(0.0005)
         return time.perf_counter() - t
 
-    async with app.run_test(size=(160, 48)) as pilot:
-        t_start = time.perf_counter()
-        while engine.events_total == 0:
-            await asyncio.sleep(0.001)
-        t_first = time.perf_counter()
-        frames0 = app.frames
-        # Let it replay, then pause and resume a few times, then kill.
-        for _ in range(3):
-            await asyncio.sleep(0.3)
-            # Keys go in as the terminal driver delivers them (app.post_key), not
-            # through pilot.press, which first waits for an idle screen
-            # that a busy replay never has.
-            app.post_key("p", "p")
-            latencies.append(await until(lambda: engine.control.paused))
-            app.post_key("p", "p")
-            latencies.append(await until(lambda: not engine.control.paused))
-        while engine.state == "running":
-            await asyncio.sleep(0.01)
-            if time.perf_counter() - t_first > 120:
-                break
-        t_end = time.perf_counter()
-        frames = app.frames - frames0
-        events = engine.events_total
-        app.post_key("ctrl+k")
-        latencies.append(await until(lambda: engine.control.killed or engine.state != "running"))
-    paused_s = 0.0  # pauses above are short (milliseconds); count them as replay time: conservative
+    try:
+        async with app.run_test(size=(160, 48)):
+            t_start = time.perf_counter()
+            await until(lambda s: s is not None and s.events_total > 0, 30.0)
+            t_first = time.perf_counter()
+            events0 = snap().events_total
+            frames0 = app.frames
+            # Let it replay, then pause and resume a few times, then kill. The engine's
+            # acting is seen in its snapshots (published every snapshot_ms), so the
+            # figures include that delay.
+            for _ in range(3):
+                await asyncio.sleep(0.3)
+                # Keys go in as the terminal driver delivers them (app.post_key), not
+                # through pilot.press, which first waits for an idle screen
+                # that a busy replay never has.
+                app.post_key("p", "p")
+                latencies.append(await until(lambda s: s.engine_state == "paused"))
+                app.post_key("p", "p")
+                latencies.append(await until(lambda s: s.engine_state != "paused"))
+            while snap().engine_state == "running" and time.perf_counter() - t_first < 120:
+                await asyncio.sleep(0.01)
+            t_end = time.perf_counter()
+            frames = app.frames - frames0
+            events = snap().events_total - events0
+            app.post_key("ctrl+k")
+            latencies.append(await until(lambda s: s.killed or s.engine_state != "running"))
+    finally:
+        link.shutdown()
+        link.close()
     return {
+        # the pauses above are short (milliseconds): counted as replay time, conservatively
         "fps": frames / max(1e-9, t_end - t_first),
         "key_ms": max(latencies) * 1000,
-        "events_per_s": events / max(1e-9, t_end - t_first - paused_s),
+        "events_per_s": events / max(1e-9, t_end - t_first),
         "startup": t_first - t_start,
     }
 
 
 def first_frame(path: str) -> float:
-    """Build the workstation on a replay and return the wall time of its first frame."""
-    from hft_tui.ui.app import HftApp
-    from hft_tui.ui.launch import EngineAdapter
-
-    engine = _engine(Path(path))
-    app = HftApp(EngineAdapter(engine, "REPLAY"), engine.instruments)
+    """Open the workstation on a replay and return the wall time of its first frame."""
+    link, app = open_workstation(Path(path))
 
     async def go() -> float:
         async with app.run_test(size=(160, 48)):
@@ -109,7 +120,11 @@ def first_frame(path: str) -> float:
                 await asyncio.sleep(0.001)
             return time.time()
 
-    return asyncio.run(go())
+    try:
+        return asyncio.run(go())
+    finally:
+        link.shutdown()
+        link.close()
 
 
 def _startup(path: Path) -> float:

@@ -78,13 +78,20 @@ def start_disabled(engine) -> None:
     engine.log("engine", "", f"live: strategies start disabled ({names}); enable them in the strategies panel")
 
 
-def run(args: argparse.Namespace) -> int:
-    from hft_tui.errors import HftError
-    from hft_tui.jit import prepare
-    from hft_tui.ui.launch import run_workstation
+def build_link(args: argparse.Namespace):
+    """The live session's engine and its adapter (called in the engine process)."""
+    from hft_tui.ui.launch import EngineAdapter
 
-    if args.raw and not args.record:  # before a first run's compile, not after it
+    engine, _cfg = build_engine(args)
+    return EngineAdapter(engine, "LIVE")
+
+
+def run(args: argparse.Namespace) -> int:
+    from hft_tui import config
+    from hft_tui.errors import HftError
+    from hft_tui.ui.launch import open_link, run_workstation
+
+    if args.raw and not args.record:
         raise HftError("--raw needs --record DIR")
-    prepare()
-    engine, cfg = build_engine(args)
-    return run_workstation(engine, "LIVE", cfg, args.theme)
+    cfg = config.load(args.config, args.overrides)
+    return run_workstation(open_link(__name__, "build_link", args, kernels=("engine", "binance")), cfg, args.theme)

@@ -107,16 +107,17 @@ def session(args: argparse.Namespace) -> tuple[dict, list]:
     return cfg, []
 
 
-def run(args: argparse.Namespace) -> int:
-    from hft_tui import jit
-    from hft_tui.feeds.inputs import prepare_inputs
-    from hft_tui.ui.launch import run_workstation
-
+def build_link(args: argparse.Namespace, paths: list[str]):
+    """The replay's link over the (converted) tick files (called in the engine process)."""
     cfg, specs = session(args)
-    with prepare_inputs(args) as inputs:
-        link = open_replay(inputs.paths, specs, cfg, speed=args.speed, start=args.start, paused=args.paused)
-        for warning in link.source.warnings:
-            print(warning, file=sys.stderr)
-        jit.prepare(["engine"])  # says so on stderr when it must compile (first start)
-        return run_workstation(link.engine, "REPLAY", cfg, args.theme, link=link)
+    return open_replay(paths, specs, cfg, speed=args.speed, start=args.start, paused=args.paused)
 
+
+def run(args: argparse.Namespace) -> int:
+    from hft_tui import config
+    from hft_tui.feeds.inputs import prepare_inputs
+    from hft_tui.ui.launch import open_link, run_workstation
+
+    cfg = config.load(args.config, args.overrides)
+    with prepare_inputs(args) as inputs:
+        return run_workstation(open_link(__name__, "build_link", args, list(inputs.paths)), cfg, args.theme)

@@ -55,23 +55,29 @@ def load_session(args: argparse.Namespace, default_strategy: list[str]):
     return cfg, specs
 
 
-def run(args: argparse.Namespace) -> int:
+def build_link(args: argparse.Namespace):
+    """The sim session's engine and its adapter (called in the engine process)."""
     from hft_tui import config
     from hft_tui.engine.engine import Engine
-    from hft_tui.errors import HftError
     from hft_tui.feeds.sim import SimParams
     from hft_tui.feeds.sim_source import SimSource
-    from hft_tui.jit import prepare
-    from hft_tui.ui.launch import run_workstation
+    from hft_tui.ui.launch import EngineAdapter
 
     cfg, specs = load_session(args, ["mm"])
     params = config.section(cfg, "sim", SimParams)
     seed = params.seed if args.seed is None else args.seed
-    if not 0 <= seed < 2**64:
-        raise HftError(f"--seed must be 0 to 2**64-1, got {seed}")
+    source = SimSource(params, seed)
+    return EngineAdapter(Engine(source, specs, cfg, mode="SIM", speed=args.speed or None), "SIM")
+
+
+def run(args: argparse.Namespace) -> int:
+    from hft_tui import config
+    from hft_tui.errors import HftError
+    from hft_tui.ui.launch import open_link, run_workstation
+
+    if args.seed is not None and not 0 <= args.seed < 2**64:
+        raise HftError(f"--seed must be 0 to 2**64-1, got {args.seed}")
     if args.speed < 0:
         raise HftError(f"--speed must be 0 (max) or positive, got {args.speed:g}")
-    prepare()
-    source = SimSource(params, seed)
-    engine = Engine(source, specs, cfg, mode="SIM", speed=args.speed or None)
-    return run_workstation(engine, "SIM", cfg, args.theme)
+    cfg = config.load(args.config, args.overrides)
+    return run_workstation(open_link(__name__, "build_link", args, kernels=("engine", "sim")), cfg, args.theme)

@@ -55,6 +55,8 @@ class Controller:
         e = self.e
         if e.kill.tripped and not self.killed:
             self._kill(e.kill.reason or "kill switch")
+            if e.commands.empty():
+                e.publisher.publish()
         if e.commands.empty():
             return
         cmds = []
@@ -73,6 +75,8 @@ class Controller:
                     self.apply(cmd)
                 except HftError as exc:
                     e.log("engine", "", str(exc), "error")
+        # a viewer sees what its command did now, not at the next snapshot tick
+        e.publisher.publish()
 
     def wait_paused(self) -> None:
         e = self.e

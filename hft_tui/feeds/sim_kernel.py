@@ -251,3 +251,19 @@ def take(st, pool, live, lv, side, limit_px, qty, out, i, ts):
     if filled > 0:
         st[ST_N_TAKE] += 1
     return k, filled, notional
+
+
+# registered in hft_tui.jit as "sim": the workstation's default venue is ready
+# (compiled, or loaded from the cache) before its first frame
+KERNELS = (generate,)
+COMPILE_ESTIMATE_S = 25
+
+
+def warm_up() -> None:
+    from hft_tui.feeds.sim_source import SimSource
+
+    src = SimSource(seed=1, max_events=2_000)
+    src.start()
+    while src.read(1_000) is not None:
+        pass
+    src.stop()

@@ -39,7 +39,8 @@ from hft_tui.ui.widgets.status import StatusBar, format_exch_time
 from hft_tui.ui.widgets.strategies import StrategiesPanel
 
 SPEEDS: tuple[float | None, ...] = (1.0, 10.0, 100.0, None)
-REFRESH_HZ = 25
+REFRESH_HZ = 30  # a little above the engine's 25 snapshots a second: none is skipped
+SLOW_PANELS_EVERY = 4  # P&L, risk and strategies redraw on every 4th frame (about 6 Hz)
 _UNSET = object()
 
 
@@ -107,6 +108,8 @@ class HftApp(App[None]):
         self.theme = theme if theme in self.available_themes else DEFAULT_DARK
         self._keymap = keymap or {}
         self.frames = 0  # screens drawn from snapshots (for the UI benchmark)
+        self._slow_i = -1  # the first frame draws every panel
+        self._states: tuple = ()
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
         return dict(APP_COLOURS)
@@ -188,10 +191,19 @@ class HftApp(App[None]):
             book = next((b for b in snap.books if b.sym == self.symbol_index), None)
             inst = self.instruments[self.symbol_index] if self.instruments else None
             screen.query_one(DepthLadder).show(book, inst, snap.orders, snap.exch_ts)
-            screen.query_one(PnLPanel).show(snap.pnl, tuple(self.instruments))
             screen.query_one(OrderLog).add(snap.log)
-            screen.query_one(RiskPanel).show(snap.limits, snap.global_state, snap.strategies, snap.rejections, snap.killed)
-            screen.query_one(StrategiesPanel).show(snap.strategies)
+            # P&L, risk and strategies are read, not watched tick by tick: a few times a
+            # second is enough, and each costs a frame's worth of rendering. A change of
+            # state (a halt, a kill) shows at once.
+            states = (snap.killed, snap.global_state, tuple((s.name, s.state, s.enabled) for s in snap.strategies))
+            self._slow_i = (self._slow_i + 1) % SLOW_PANELS_EVERY
+            if self._slow_i == 0 or states != self._states:
+                self._states = states
+                screen.query_one(PnLPanel).show(snap.pnl, tuple(self.instruments))
+                screen.query_one(RiskPanel).show(
+                    snap.limits, snap.global_state, snap.strategies, snap.rejections, snap.killed
+                )
+                screen.query_one(StrategiesPanel).show(snap.strategies)
 
     def _symbol_name(self) -> str:
         return self.instruments[self.symbol_index].symbol if self.instruments else "-"
@@ -318,10 +330,12 @@ class HftApp(App[None]):
         self.notify("back to start", timeout=2)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # False hides a key that cannot apply in this mode (the footer of an 80-column
+        # terminal has no room for it); None shows it greyed while it cannot apply now
         if action == "toggle_pause" and self.mode == "LIVE":
-            return None  # a live feed cannot wait: paper orders would sit on a frozen book
+            return False  # a live feed cannot wait: paper orders would sit on a frozen book
         if action in ("speed", "step", "step_second", "seek", "restart") and self.mode != "REPLAY":
-            return None if action != "step" else (None if not self._paused else True)
+            return False if action != "step" else (False if not self._paused else True)
         return True
 
     # --- strategies and limits ------------------------------------------------------------------

@@ -12,11 +12,13 @@ import signal
 import sys
 import threading
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hft_tui.engine.commands import Kill, Stop
-from hft_tui.engine.engine import Engine
 from hft_tui.engine.snapshot import Snapshot
+
+if TYPE_CHECKING:
+    from hft_tui.engine.engine import Engine
 
 
 class EngineAdapter:
@@ -27,6 +29,18 @@ class EngineAdapter:
         self.mode = mode
         self._stopped = False
         self.finished = threading.Event()
+
+    @property
+    def instruments(self) -> list:
+        return list(self.engine.instruments)
+
+    @property
+    def state(self) -> str:
+        return self.engine.state
+
+    @property
+    def error(self) -> str:
+        return self.engine.error
 
     def run(self) -> None:
         self.engine.want_snapshots(True)
@@ -49,6 +63,9 @@ class EngineAdapter:
             self._stopped = True
             self.engine.command(Stop())
 
+    def close(self, timeout: float = 0.0) -> None:
+        """Nothing to release: the engine ran in this process."""
+
 
 def ui_settings(cfg: Mapping[str, Any]) -> tuple[str, dict[str, str]]:
     """The theme name and the key map (binding id -> key) from the settings."""
@@ -64,15 +81,12 @@ def ui_settings(cfg: Mapping[str, Any]) -> tuple[str, dict[str, str]]:
     return theme, dict(keys)
 
 
-def run_workstation(
-    engine: Engine, mode: str, cfg: Mapping[str, Any], theme: str | None = None, link: EngineAdapter | None = None
-) -> int:
-    """Run the app over ``engine`` (or over ``link``, an adapter that may replace its engine)."""
+def run_workstation(link: Any, cfg: Mapping[str, Any], theme: str | None = None) -> int:
+    """Run the app over ``link`` (a ``ProcessLink`` in the CLI, an ``EngineAdapter`` in tests)."""
     from hft_tui.ui.app import HftApp
 
     theme_name, keymap = ui_settings(cfg)
-    link = link or EngineAdapter(engine, mode)
-    app = HftApp(link, engine.instruments, theme=theme or theme_name, keymap=keymap)
+    app = HftApp(link, link.instruments, theme=theme or theme_name, keymap=keymap)
 
     def on_hangup(signum: int, _frame: Any) -> None:
         # The terminal is gone: restoring it can block forever (Textual's writer
@@ -88,9 +102,17 @@ def run_workstation(
         link.shutdown()
         # the engine cancels every open order on its way out; give it the time
         link.finished.wait(5.0)
+        link.close(5.0)
         signal.signal(signal.SIGHUP, previous)
-    engine = link.engine  # a replay's back-to-start runs a new one
-    if engine.state == "error":
-        print(f"error: engine stopped: {engine.error}", file=sys.stderr)
+    if link.state == "error":
+        print(f"error: engine stopped: {link.error}", file=sys.stderr)
         return 1
     return 0
+
+
+def open_link(module: str, function: str, *args: Any, kernels: tuple[str, ...] = ("engine",)) -> Any:
+    """Start the engine process that ``module.function(*args)`` builds a link for
+    (see ``ui.process_link``); a first-run compile of ``kernels`` is announced on stderr."""
+    from hft_tui.ui.process_link import ProcessLink, Recipe
+
+    return ProcessLink(Recipe(module, function, args, kernels)).start(notices=sys.stderr)

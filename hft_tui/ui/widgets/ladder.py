@@ -20,6 +20,7 @@ from textual.widget import Widget
 from hft_tui.engine.snapshot import BookView, OrderView
 from hft_tui.instrument import Instrument
 from hft_tui.ui.colours import app_style
+from hft_tui.ui.strips import line_strip
 
 #: how long (ns of exchange time) a trade keeps its price highlighted
 TRADE_FLASH_NS = 1_000_000_000
@@ -63,6 +64,10 @@ class DepthLadder(Widget, can_focus=True):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
+        self._base = Style()
+        self._look: tuple = ()
+        self._strips: dict[_Row, Strip] = {}
+        self._drawn: dict[_Row, Strip] = {}
         self._rows: list[_Row | None] = []
         self._centre: int | None = None
         self._offset = 0
@@ -128,10 +133,13 @@ class DepthLadder(Widget, can_focus=True):
             self._rows = rows
             self.refresh()
             return
-        for y, (old, new) in enumerate(zip(self._rows, rows)):
-            if old != new:
-                self.refresh(Region(0, y + 1, width, 1))  # line 0 is the header
+        changed = [y for y, (old, new) in enumerate(zip(self._rows, rows)) if old != new]
         self._rows = rows
+        if len(changed) > len(rows) // 2:
+            self.refresh()  # a busy book: one refresh costs less than one per row
+            return
+        for y in changed:
+            self.refresh(Region(0, y + 1, width, 1))  # line 0 is the header
 
     def _build_rows(self, book: BookView | None, orders: tuple[OrderView, ...], now_ns: int) -> list[_Row | None]:
         height = max(1, self.size.height - 1)
@@ -159,6 +167,7 @@ class DepthLadder(Widget, can_focus=True):
                 own.setdefault((o.side, o.px), []).append(o)
         last_recent = book.last_trade_px is not None and now_ns - book.last_trade_ts < TRADE_FLASH_NS
         rows: list[_Row | None] = []
+        bar_w = self._columns()[2]
         for y in range(height):
             px = top - y
             bid = bids.get(px, 0)
@@ -173,8 +182,8 @@ class DepthLadder(Widget, can_focus=True):
                     traded=traded.get(px, 0),
                     last=last_recent and px == book.last_trade_px,
                     inside=best_bid is not None and best_ask is not None and best_bid < px < best_ask,
-                    bar_bid=-(-bid * self._columns()[2] // biggest),
-                    bar_ask=-(-ask * self._columns()[2] // biggest),
+                    bar_bid=-(-bid * bar_w // biggest),
+                    bar_ask=-(-ask * bar_w // biggest),
                 )
             )
         return rows
@@ -198,6 +207,20 @@ class DepthLadder(Widget, can_focus=True):
         size = max(7, (width - price - 2 * bar - 2 * own - 10) // 2)
         return own, size, bar, price
 
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # the widget's style walks every ancestor: once per pass, not once per line
+        self._base = self.rich_style
+        look = (self._base, self.size.width, self.app.theme, self._instrument)
+        if look != self._look:
+            self._look, self._strips = look, {}
+        self._drawn = {}
+        lines = super().render_lines(crop)
+        # rows that did not change keep their strip (the price column scrolls by)
+        self._strips.update(self._drawn)
+        if len(self._strips) > 4 * max(1, self.size.height):
+            self._strips = self._drawn
+        return lines
+
     def render_line(self, y: int) -> Strip:
         width = self.size.width
         own_w, size_w, bar_w, price_w = self._columns()
@@ -214,10 +237,17 @@ class DepthLadder(Widget, can_focus=True):
                 + "own".ljust(own_w)[:own_w]
                 + " vol"
             )
-            return Strip([Segment(head[:width].ljust(width), Style(dim=True))]).apply_style(self.rich_style)
+            return Strip([Segment(head[:width].ljust(width), Style(dim=True))]).apply_style(self._base)
         row = self._rows[y - 1] if y - 1 < len(self._rows) else None
         if row is None:
-            return Strip.blank(width, self.rich_style)
+            return Strip.blank(width, self._base)
+        strip = self._strips.get(row)
+        if strip is None:
+            strip = self._row_strip(row, width, own_w, size_w, bar_w, price_w)
+        self._drawn[row] = strip
+        return strip
+
+    def _row_strip(self, row: _Row, width: int, own_w: int, size_w: int, bar_w: int, price_w: int) -> Strip:
         inst = self._instrument
         fmt_px = inst.ticks_to_str if inst else str
         fmt_qty = inst.lots_to_str if inst else str
@@ -226,18 +256,17 @@ class DepthLadder(Widget, can_focus=True):
         own_style = app_style(self.app, "own-order", bold=True)
         price_style = app_style(self.app, "last-trade", reverse=True) if row.last else Style(bold=not row.inside)
         dim = Style(dim=True)
-        segments = []
+        parts: list[tuple[str, Style]] = []
         if own_w:
-            segments.append(Segment(row.own_bid[:own_w].rjust(own_w), own_style))
-        segments.append(Segment(" " + (fmt_qty(row.bid) if row.bid else "").rjust(size_w), bid_style))
+            parts.append((row.own_bid[:own_w].rjust(own_w), own_style))
+        parts.append((" " + (fmt_qty(row.bid) if row.bid else "").rjust(size_w), bid_style))
         if bar_w:
-            segments.append(Segment(("█" * row.bar_bid).rjust(bar_w), bid_style))
-        segments.append(Segment(fmt_px(row.px).center(price_w)[:price_w], dim if row.inside and not row.last else price_style))
+            parts.append((("█" * row.bar_bid).rjust(bar_w), bid_style))
+        parts.append((fmt_px(row.px).center(price_w)[:price_w], dim if row.inside and not row.last else price_style))
         if bar_w:
-            segments.append(Segment(("█" * row.bar_ask).ljust(bar_w), ask_style))
-        segments.append(Segment((fmt_qty(row.ask) if row.ask else "").ljust(size_w) + " ", ask_style))
+            parts.append((("█" * row.bar_ask).ljust(bar_w), ask_style))
+        parts.append(((fmt_qty(row.ask) if row.ask else "").ljust(size_w) + " ", ask_style))
         if own_w:
-            segments.append(Segment(row.own_ask[:own_w].ljust(own_w), own_style))
-        segments.append(Segment(" " + (_trim(fmt_qty(row.traded)) if row.traded else ""), dim))
-        # the widget's own style underneath, so themes set the background
-        return Strip(segments).adjust_cell_length(width).apply_style(self.rich_style)
+            parts.append((row.own_ask[:own_w].ljust(own_w), own_style))
+        parts.append((" " + (_trim(fmt_qty(row.traded)) if row.traded else ""), dim))
+        return line_strip(parts, width, self._base)

@@ -9,18 +9,19 @@ from __future__ import annotations
 
 from collections import deque
 
-from rich.segment import Segment
 from rich.style import Style
 from textual.binding import Binding
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from hft_tui.engine.snapshot import LogLine
 from hft_tui.ui.colours import app_style
+from hft_tui.ui.strips import line_strip
 from hft_tui.ui.widgets.status import format_exch_time
 
 MAX_LINES = 5000
+SIZE_STEP = 1000
 CATEGORIES = ("all", "order", "fill", "risk", "strategy", "feed", "engine")
 
 
@@ -35,6 +36,10 @@ class OrderLog(ScrollView, can_focus=True):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
+        self._base = Style()
+        self._look: tuple = ()
+        self._strips: dict[int, Strip] = {}
+        self._drawn: dict[int, Strip] = {}
         self._lines: deque[LogLine] = deque(maxlen=MAX_LINES)
         self._view: list[LogLine] = []
         self._last_seq = -1
@@ -81,18 +86,43 @@ class OrderLog(ScrollView, can_focus=True):
         return not self.strategy or line.strategy == self.strategy
 
     def _refilter(self) -> None:
-        self._view = [line for line in reversed(self._lines) if self._keep(line)]
-        size = Size(self.size.width, len(self._view))
-        if size != self.virtual_size:  # a new size re-lays out the screen: only when it changes
+        if self.category == "all" and not self.strategy:
+            self._view = list(reversed(self._lines))  # no filter: a C-speed copy, every frame
+        else:
+            self._view = [line for line in reversed(self._lines) if self._keep(line)]
+        # A new virtual size re-lays out the whole screen: grow it in steps, not per line
+        # (rows past the last line render blank).
+        rows = -(-len(self._view) // SIZE_STEP) * SIZE_STEP
+        size = Size(self.size.width, min(rows, MAX_LINES))
+        if size != self.virtual_size:
             self.virtual_size = size
         self.refresh()
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # the widget's style walks every ancestor: once per pass, not once per line
+        self._base = self.rich_style
+        look = (self._base, self.size.width, self.app.theme)
+        if look != self._look:
+            self._look, self._strips = look, {}
+        self._drawn = {}
+        lines = super().render_lines(crop)
+        # a line's strip never changes: keep the ones on screen for the next pass
+        self._strips = self._drawn
+        return lines
 
     def render_line(self, y: int) -> Strip:
         index = y + int(self.scroll_offset.y)
         width = self.size.width
         if index >= len(self._view):
-            return Strip.blank(width, self.rich_style)
+            return Strip.blank(width, self._base)
         line = self._view[index]
+        strip = self._strips.get(line.seq)
+        if strip is None:
+            strip = self._line_strip(line, width)
+        self._drawn[line.seq] = strip
+        return strip
+
+    def _line_strip(self, line: LogLine, width: int) -> Strip:
         if line.level == "error" or line.category == "risk":
             style = app_style(self.app, "loss")
         elif line.category == "fill":
@@ -103,10 +133,5 @@ class OrderLog(ScrollView, can_focus=True):
             style = Style()
         stamp = format_exch_time(line.ts)[11:]
         who = f"{line.strategy:<8.8}" if line.strategy else " " * 8
-        return Strip(
-            [
-                Segment(f"{stamp} ", Style(dim=True)),
-                Segment(f"{line.category:<8.8} {who} ", Style(dim=True)),
-                Segment(line.text, style),
-            ]
-        ).crop_extend(0, width, None).apply_style(self.rich_style)
+        dim = Style(dim=True)
+        return line_strip([(f"{stamp} ", dim), (f"{line.category:<8.8} {who} ", dim), (line.text, style)], width, self._base)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from rich.console import Group, RenderableType
-from rich.table import Table
 from rich.text import Text
 from textual.widget import Widget
 
@@ -21,6 +20,10 @@ def _bar_style(fraction: float) -> str:
     return "profit"
 
 
+def _fit(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: max(0, width - 1)] + "…"
+
+
 class RiskPanel(Widget):
     DEFAULT_CSS = """
     RiskPanel { height: 1fr; }
@@ -30,6 +33,7 @@ class RiskPanel(Widget):
         super().__init__(id=id)
         self._key: tuple = ()
         self._body: RenderableType = Text()
+        self._args: tuple | None = None
 
     def render(self) -> RenderableType:
         return self._body
@@ -52,6 +56,21 @@ class RiskPanel(Widget):
         if key == self._key:
             return
         self._key = key
+        self._args = (limits, global_state, strategies, rejections, killed)
+        self._build(*self._args)
+
+    def on_resize(self) -> None:
+        if self._args is not None:
+            self._build(*self._args)
+
+    def _build(
+        self,
+        limits: tuple[LimitView, ...],
+        global_state: str,
+        strategies: tuple[StrategyView, ...],
+        rejections: tuple[tuple[str, int], ...],
+        killed: bool,
+    ) -> None:
         states = Text()
         states.append(
             f"global {'HALTED (killed)' if killed else global_state}",
@@ -60,17 +79,21 @@ class RiskPanel(Widget):
         for s in strategies:
             states.append(" · ")
             states.append(f"{s.name} {s.state}", style=app_style(self.app, "halted") if s.state != "ACTIVE" else "")
-        table = Table.grid(padding=(0, 1), expand=True)
-        table.add_column("limit", ratio=3, no_wrap=True, overflow="ellipsis")
-        table.add_column("use", width=BAR_WIDTH, no_wrap=True)
-        table.add_column("value", ratio=2, justify="right", no_wrap=True, overflow="ellipsis")
+        # plain lines, laid out here: a rich Table measures every cell on every redraw
+        width = max(BAR_WIDTH + 12, self.size.width)
+        value_w = (width - BAR_WIDTH - 2) * 2 // 5
+        name_w = width - BAR_WIDTH - value_w - 2
+        table = Text(no_wrap=True, overflow="ellipsis")
         for limit in limits:
             frac = min(1.0, limit.utilisation)
             cells = round(frac * BAR_WIDTH)
-            bar = Text("█" * cells + "·" * (BAR_WIDTH - cells), style=app_style(self.app, _bar_style(frac)))
             name = limit.key if limit.scope == "global" else f"{limit.key} ({limit.scope})"
-            table.add_row(name, bar, f"{limit.used:,.6g} / {limit.limit:,.6g}")
-        parts = [states, table]
+            value = f"{limit.used:,.6g} / {limit.limit:,.6g}"
+            table.append("\n" if table else "")
+            table.append(_fit(name, name_w).ljust(name_w) + " ")
+            table.append("█" * cells + "·" * (BAR_WIDTH - cells), style=app_style(self.app, _bar_style(frac)))
+            table.append(" " + _fit(value, value_w).rjust(value_w))
+        parts: list[RenderableType] = [states, table]
         if rejections:
             total = sum(n for _, n in rejections)
             detail = ", ".join(f"{reason} {n}" for reason, n in rejections)

@@ -62,10 +62,17 @@ class StatusBar(Widget):
         self.mode = mode
         self._key: tuple = ()
         self._text = Text()
+        self._shown: tuple | None = None
         self.killed_locally = False
 
     def render(self) -> Text:
         return self._text
+
+    def on_resize(self) -> None:
+        # the layout of the line depends on the width
+        if self._shown is not None:
+            self._key = ()
+            self.show(*self._shown)
 
     def show(self, snap: Snapshot | None, symbol: str, fraction: float | None = None) -> None:
         """``fraction``: where a replay stands (0..1, by exchange time); default the
@@ -75,6 +82,7 @@ class StatusBar(Widget):
         if key == self._key:
             return
         self._key = key
+        self._shown = (snap, symbol, fraction)
         self.set_class(killed, "-halted")
         # a fixed-height line: repaint it, never re-layout the screen
         self._text = self._status_text(snap, symbol, killed, fraction)
@@ -90,7 +98,9 @@ class StatusBar(Widget):
         if snap is None:
             text.append(" starting engine...")
             return text
-        text.append(f" {format_exch_time(snap.exch_ts)} ")
+        stamp = format_exch_time(snap.exch_ts)
+        # narrow terminals: the time of day only, so the feed's health still fits
+        text.append(f" {stamp if self.size.width >= 120 else stamp[11:]} ")
         if snap.feed_latency_ns:
             text.append(f" lat {snap.feed_latency_ns / 1e6:.1f}ms ")
         text.append(f" {format_rate(snap.events_per_s)} ")
