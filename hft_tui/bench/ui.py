@@ -50,10 +50,12 @@ def bench_link(path: str):
 
 def open_workstation(path: Path):
     """The workstation as ``hft-tui replay`` opens it: the engine in its own process."""
-    from hft_tui.ui.app import HftApp
+    from hft_tui.ui.launch import import_app
     from hft_tui.ui.process_link import ProcessLink, Recipe
 
-    link = ProcessLink(Recipe(__name__, "bench_link", (str(path),))).start()
+    link = ProcessLink(Recipe(__name__, "bench_link", (str(path),))).start(meanwhile=import_app)
+    from hft_tui.ui.app import HftApp
+
     return link, HftApp(link, link.instruments)
 
 

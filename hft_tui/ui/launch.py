@@ -115,4 +115,9 @@ def open_link(module: str, function: str, *args: Any, kernels: tuple[str, ...] =
     (see ``ui.process_link``); a first-run compile of ``kernels`` is announced on stderr."""
     from hft_tui.ui.process_link import ProcessLink, Recipe
 
-    return ProcessLink(Recipe(module, function, args, kernels)).start(notices=sys.stderr)
+    return ProcessLink(Recipe(module, function, args, kernels)).start(notices=sys.stderr, meanwhile=import_app)
+
+
+def import_app() -> None:
+    """Import the app (Textual, half a second) while the engine process starts."""
+    import hft_tui.ui.app  # noqa: F401

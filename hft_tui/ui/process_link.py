@@ -210,7 +210,8 @@ class ProcessLink:
         self._conn: Any = None
         self._proc: Any = None
 
-    def start(self, notices: Any = None) -> ProcessLink:
+    def start(self, notices: Any = None, meanwhile: Any = None) -> ProcessLink:
+        """``meanwhile``: work for this process while the child builds (the app's imports)."""
         # A plain interpreter running ``host``, not multiprocessing's spawn: that one
         # re-imports the parent's main script, which is not ours to rely on. The
         # terminal belongs to the app: the child's output goes nowhere.
@@ -228,6 +229,8 @@ class ProcessLink:
         finally:
             theirs.close()
         self._send(self.recipe)
+        if meanwhile is not None:
+            meanwhile()
         while True:
             try:
                 msg = self._conn.recv()
