@@ -123,8 +123,13 @@ class Controller:
                 slot.enabled = False  # re-enabled one by one
         elif isinstance(cmd, Pause):
             self.paused = True
+            if e.state == "running":
+                e.state = "paused"  # the snapshot published right after says so
         elif isinstance(cmd, Resume):
             self.paused = False
+            # wherever the loop drains it (not only inside wait_paused), the state follows
+            if e.state == "paused":
+                e.state = "running"
             self._step_msgs = 0
             self._step_time = False
             e.pacer.reanchor()
