@@ -15,7 +15,6 @@ settings give the same fills at every speed.
 from __future__ import annotations
 
 import argparse
-import sys
 
 HELP = "replay tick files in the workstation: play, pause, step, seek, at any speed, with strategies"
 

@@ -27,13 +27,11 @@ every open order cancelled, the engine stopped, recordings closed.
 from __future__ import annotations
 
 import importlib
-import os
 import signal
 import socket
 import subprocess
 import sys
 import threading
-import traceback
 from collections import deque
 from dataclasses import dataclass, replace
 from typing import Any
@@ -101,13 +99,8 @@ def host(fd: int) -> None:
     except Exception as exc:
         conn.send(("error", f"engine start failed: {type(exc).__name__}: {exc}"))
         return
-    conn.send(("ready", {"mode": link.mode, "instruments": list(_instruments(link)), "span": getattr(link, "span", None)}))
+    conn.send(("ready", {"mode": link.mode, "instruments": list(link.instruments), "span": getattr(link, "span", None)}))
     _Host(conn, link).serve()
-
-
-def _instruments(link: Any) -> list:
-    inst = getattr(link, "instruments", None)
-    return list(inst) if inst is not None else list(link.engine.instruments)
 
 
 class _Host:
@@ -117,11 +110,11 @@ class _Host:
         self.thread: threading.Thread | None = None
         self.session = 0
         self.log_seq = 0
+        self.crash = ""
 
     def serve(self) -> None:
         link = self.link
         sent: Snapshot | None = None
-        sent_session = 0
         try:
             while True:
                 if self.conn.poll(POLL_S) and not self._command(self.conn.recv()):
@@ -129,9 +122,9 @@ class _Host:
                 if self.thread is None:
                     continue
                 snap, session = link.latest(), getattr(link, "session", 0)
-                if snap is not None and (snap is not sent or session != sent_session):
+                if snap is not None and (snap is not sent or session != self.session):
                     self._forward(snap, session)
-                    sent, sent_session = snap, session
+                    sent = snap
                 if link.finished.is_set():
                     break
         except (EOFError, OSError):
@@ -143,8 +136,8 @@ class _Host:
             last = link.latest()
             if last is not None and last is not sent:
                 self._forward(last, getattr(link, "session", 0))
-            engine = getattr(link, "engine", None)
-            self.conn.send(("done", getattr(engine, "state", "ended"), getattr(engine, "error", "")))
+            state, error = ("error", self.crash) if self.crash else (link.state, link.error)
+            self.conn.send(("done", state, error))
         except (EOFError, OSError):
             pass
 
@@ -180,8 +173,8 @@ class _Host:
     def _run(self) -> None:
         try:
             self.link.run()
-        except Exception:  # the adapters catch engine errors; this is a bug in ours
-            traceback.print_exc()
+        except Exception as exc:  # the adapters catch engine errors; this is a bug in ours
+            self.crash = f"{type(exc).__name__}: {exc}"  # nobody reads this process's stderr
             self.link.finished.set()
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
@@ -26,3 +28,32 @@ def line_strip(parts: list[tuple[str, Style]], width: int, base: Style) -> Strip
     if left > 0:
         segments.append(Segment(" " * left, base))
     return Strip(segments, width)
+
+
+class StripCache:
+    """A Line-API widget's strips kept from one render pass to the next, keyed by what
+    each line shows; everything is dropped when the ``look`` (style, width, theme...)
+    changes. Between ``begin`` and ``end`` the widget asks ``get`` for each line."""
+
+    def __init__(self) -> None:
+        self._look: tuple = ()
+        self._kept: dict = {}
+        self._drawn: dict = {}
+
+    def begin(self, look: tuple) -> None:
+        if look != self._look:
+            self._look, self._kept = look, {}
+        self._drawn = {}
+
+    def get(self, key: object, build: Callable[[], Strip]) -> Strip:
+        strip = self._kept.get(key)
+        if strip is None:
+            strip = build()
+        self._drawn[key] = strip
+        return strip
+
+    def end(self, limit: int) -> None:
+        """Keep this pass's strips and earlier ones, at most ``limit`` (then this pass's only)."""
+        self._kept.update(self._drawn)
+        if len(self._kept) > limit:
+            self._kept = self._drawn

@@ -20,7 +20,7 @@ from textual.widget import Widget
 from hft_tui.engine.snapshot import BookView, OrderView
 from hft_tui.instrument import Instrument
 from hft_tui.ui.colours import app_style
-from hft_tui.ui.strips import line_strip
+from hft_tui.ui.strips import StripCache, line_strip
 
 #: how long (ns of exchange time) a trade keeps its price highlighted
 TRADE_FLASH_NS = 1_000_000_000
@@ -65,9 +65,7 @@ class DepthLadder(Widget, can_focus=True):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._base = Style()
-        self._look: tuple = ()
-        self._strips: dict[_Row, Strip] = {}
-        self._drawn: dict[_Row, Strip] = {}
+        self._strips = StripCache()
         self._rows: list[_Row | None] = []
         self._centre: int | None = None
         self._offset = 0
@@ -210,15 +208,10 @@ class DepthLadder(Widget, can_focus=True):
     def render_lines(self, crop: Region) -> list[Strip]:
         # the widget's style walks every ancestor: once per pass, not once per line
         self._base = self.rich_style
-        look = (self._base, self.size.width, self.app.theme, self._instrument)
-        if look != self._look:
-            self._look, self._strips = look, {}
-        self._drawn = {}
+        self._strips.begin((self._base, self.size.width, self.app.theme, self._instrument))
         lines = super().render_lines(crop)
         # rows that did not change keep their strip (the price column scrolls by)
-        self._strips.update(self._drawn)
-        if len(self._strips) > 4 * max(1, self.size.height):
-            self._strips = self._drawn
+        self._strips.end(4 * max(1, self.size.height))
         return lines
 
     def render_line(self, y: int) -> Strip:
@@ -241,11 +234,7 @@ class DepthLadder(Widget, can_focus=True):
         row = self._rows[y - 1] if y - 1 < len(self._rows) else None
         if row is None:
             return Strip.blank(width, self._base)
-        strip = self._strips.get(row)
-        if strip is None:
-            strip = self._row_strip(row, width, own_w, size_w, bar_w, price_w)
-        self._drawn[row] = strip
-        return strip
+        return self._strips.get(row, lambda: self._row_strip(row, width, own_w, size_w, bar_w, price_w))
 
     def _row_strip(self, row: _Row, width: int, own_w: int, size_w: int, bar_w: int, price_w: int) -> Strip:
         inst = self._instrument

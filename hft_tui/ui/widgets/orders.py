@@ -17,7 +17,7 @@ from textual.strip import Strip
 
 from hft_tui.engine.snapshot import LogLine
 from hft_tui.ui.colours import app_style
-from hft_tui.ui.strips import line_strip
+from hft_tui.ui.strips import StripCache, line_strip
 from hft_tui.ui.widgets.status import format_exch_time
 
 MAX_LINES = 5000
@@ -37,9 +37,7 @@ class OrderLog(ScrollView, can_focus=True):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._base = Style()
-        self._look: tuple = ()
-        self._strips: dict[int, Strip] = {}
-        self._drawn: dict[int, Strip] = {}
+        self._strips = StripCache()
         self._lines: deque[LogLine] = deque(maxlen=MAX_LINES)
         self._view: list[LogLine] = []
         self._last_seq = -1
@@ -101,13 +99,10 @@ class OrderLog(ScrollView, can_focus=True):
     def render_lines(self, crop: Region) -> list[Strip]:
         # the widget's style walks every ancestor: once per pass, not once per line
         self._base = self.rich_style
-        look = (self._base, self.size.width, self.app.theme)
-        if look != self._look:
-            self._look, self._strips = look, {}
-        self._drawn = {}
+        self._strips.begin((self._base, self.size.width, self.app.theme))
         lines = super().render_lines(crop)
         # a line's strip never changes: keep the ones on screen for the next pass
-        self._strips = self._drawn
+        self._strips.end(2 * max(1, self.size.height))
         return lines
 
     def render_line(self, y: int) -> Strip:
@@ -116,11 +111,7 @@ class OrderLog(ScrollView, can_focus=True):
         if index >= len(self._view):
             return Strip.blank(width, self._base)
         line = self._view[index]
-        strip = self._strips.get(line.seq)
-        if strip is None:
-            strip = self._line_strip(line, width)
-        self._drawn[line.seq] = strip
-        return strip
+        return self._strips.get(line.seq, lambda: self._line_strip(line, width))
 
     def _line_strip(self, line: LogLine, width: int) -> Strip:
         if line.level == "error" or line.category == "risk":

@@ -57,20 +57,16 @@ class RiskPanel(Widget):
             return
         self._key = key
         self._args = (limits, global_state, strategies, rejections, killed)
-        self._build(*self._args)
+        self._build()
 
     def on_resize(self) -> None:
         if self._args is not None:
-            self._build(*self._args)
+            self._build()
 
-    def _build(
-        self,
-        limits: tuple[LimitView, ...],
-        global_state: str,
-        strategies: tuple[StrategyView, ...],
-        rejections: tuple[tuple[str, int], ...],
-        killed: bool,
-    ) -> None:
+    def _build(self) -> None:
+        """The panel's lines for the last ``show`` at the current width."""
+        assert self._args is not None
+        limits, global_state, strategies, rejections, killed = self._args
         states = Text()
         states.append(
             f"global {'HALTED (killed)' if killed else global_state}",
