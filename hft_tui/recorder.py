@@ -36,6 +36,7 @@ import os
 import time
 from collections import deque
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -54,6 +55,20 @@ def _stamp(ns: int) -> str:
 
 
 class Recorder:
+    @classmethod
+    def for_live(cls, out_dir: str | os.PathLike[str], instruments: Any, live: Any, raw: bool) -> Recorder:
+        """A recorder of a Binance feed with the rotation and flush settings of ``live``
+        (``feeds.binance_config``): what ``record`` and ``live --record`` write."""
+        return cls(
+            out_dir,
+            instruments,
+            label=f"binance-{live.market}",
+            raw=raw,
+            rotate_s=live.rotate_minutes * 60.0,
+            rotate_bytes=live.rotate_mb << 20,
+            flush_s=live.flush_s,
+        )
+
     def __init__(
         self,
         out_dir: str | os.PathLike[str],

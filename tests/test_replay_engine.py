@@ -40,6 +40,14 @@ def walk_file(tmp_path, n=3000, seed=21):
     return ev, path
 
 
+def paused_replay(path):
+    """An engine replaying ``path`` at 1x in batches of 500 events, started paused."""
+    engine = Engine(ReplaySource([path], batch_events=500), [], config(batch_events=500), mode="REPLAY", speed=1.0)
+    engine.command(Pause())
+    engine.start()
+    return engine
+
+
 def first_at(ev, ts):
     starts = np.concatenate(([0], np.flatnonzero(ev["flags"] & EOM)[:-1] + 1))
     return int(starts[np.searchsorted(ev["exch_ts"][starts], ts)])
@@ -53,9 +61,7 @@ def reference_top(ev, n):
 
 def test_seek_while_paused_rebuilds_the_book_without_a_step(tmp_path):
     ev, path = walk_file(tmp_path)
-    engine = Engine(ReplaySource([path], batch_events=500), [], config(batch_events=500), mode="REPLAY", speed=1.0)
-    engine.command(Pause())
-    engine.start()
+    engine = paused_replay(path)
     try:
         wait_for(lambda: engine.state == "paused")
         for target in (int(ev["exch_ts"][0]) + 17 * SECOND // 10, int(ev["exch_ts"][0]) + SECOND // 2):
@@ -93,9 +99,7 @@ def test_seek_before_the_first_batch_starts_strategies_at_the_target(tmp_path):
 
 def test_a_step_is_not_paced(tmp_path):
     ev, path = walk_file(tmp_path)
-    engine = Engine(ReplaySource([path], batch_events=500), [], config(batch_events=500), mode="REPLAY", speed=1.0)
-    engine.command(Pause())
-    engine.start()
+    engine = paused_replay(path)
     try:
         wait_for(lambda: engine.state == "paused")
         engine.command(Step(events=1))

@@ -132,18 +132,25 @@ async def test_step_step_second_seek_and_back_to_start(recorded, events):
         await pilot.press("q")
 
 
+async def pause_playing(pilot, snap, key: str) -> int:
+    """Once the replay plays, press ``key``: it must pause it, and nothing moves after.
+    Returns the events played."""
+    await wait_until(pilot, lambda: snap() is not None and snap().events_total > 0)
+    await pilot.press(key)
+    await wait_until(pilot, lambda: snap().engine_state == "paused")
+    held = snap().events_total
+    await pilot.pause(0.3)
+    assert snap().events_total == held  # paused: nothing moves
+    return held
+
+
 async def test_space_pauses_and_resumes_and_speed_keys(recorded):
     cfg = settings()
     link = open_replay([str(recorded)], specs(cfg), cfg, speed=1.0)
     app = make_app(link)
     snap = link.latest
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_until(pilot, lambda: snap() is not None and snap().events_total > 0)
-        await pilot.press("space")
-        await wait_until(pilot, lambda: snap().engine_state == "paused")
-        held = snap().events_total
-        await pilot.pause(0.3)
-        assert snap().events_total == held  # paused: nothing moves
+        held = await pause_playing(pilot, snap, "space")
         await pilot.press("plus")
         await wait_until(pilot, lambda: snap().speed == 10.0)
         await pilot.press("minus", "minus")  # the slowest stays the slowest
@@ -160,12 +167,7 @@ async def test_step_while_playing_pauses_first(recorded):
     app = make_app(link)
     snap = link.latest
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_until(pilot, lambda: snap() is not None and snap().events_total > 0)
-        await pilot.press("full_stop")
-        await wait_until(pilot, lambda: snap().engine_state == "paused")
-        held = snap().events_total
-        await pilot.pause(0.3)
-        assert snap().events_total == held
+        await pause_playing(pilot, snap, "full_stop")
         await pilot.press("q")
 
 

@@ -54,15 +54,7 @@ def build_engine(args: argparse.Namespace):
         from hft_tui.feeds.recording_source import RecordingSource
         from hft_tui.recorder import Recorder
 
-        recorder = Recorder(
-            args.record,
-            source.instruments,
-            label=f"binance-{live.market}",
-            raw=args.raw,
-            rotate_s=live.rotate_minutes * 60.0,
-            rotate_bytes=live.rotate_mb << 20,
-            flush_s=live.flush_s,
-        )
+        recorder = Recorder.for_live(args.record, source.instruments, live, args.raw)
         source = RecordingSource(source, recorder, args.record)
     engine = Engine(source, specs, cfg, mode="LIVE")
     start_disabled(engine)

@@ -48,15 +48,7 @@ def run(args: argparse.Namespace) -> int:
         raise HftError(str(exc)) from None
     jit.prepare(["book", "binance"])  # announces a first-run compile, then loads from the cache
     source = BinanceSource(cfg)
-    recorder = Recorder(
-        args.out,
-        source.instruments,
-        label=f"binance-{cfg.market}",
-        raw=args.raw,
-        rotate_s=cfg.rotate_minutes * 60.0,
-        rotate_bytes=cfg.rotate_mb << 20,
-        flush_s=cfg.flush_s,
-    )
+    recorder = Recorder.for_live(args.out, source.instruments, cfg, args.raw)
     if args.raw:
         source.set_raw_sink(recorder.write_raw)
 
