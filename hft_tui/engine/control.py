@@ -53,14 +53,12 @@ class Controller:
 
     def between(self) -> None:
         e = self.e
+        acted = False
         if e.kill.tripped and not self.killed:
             self._kill(e.kill.reason or "kill switch")
-            if e.commands.empty():
-                e.publisher.publish()
-        if e.commands.empty():
-            return
+            acted = True
         cmds = []
-        while True:
+        while not e.commands.empty():
             try:
                 cmds.append(e.commands.get_nowait())
             except queue.Empty:
@@ -75,8 +73,9 @@ class Controller:
                     self.apply(cmd)
                 except HftError as exc:
                     e.log("engine", "", str(exc), "error")
-        # a viewer sees what its command did now, not at the next snapshot tick
-        e.publisher.publish()
+        if acted or cmds:
+            # a viewer sees what a command did now, not at the next snapshot tick
+            e.publisher.publish()
 
     def wait_paused(self) -> None:
         e = self.e
