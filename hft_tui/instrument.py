@@ -9,8 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING
 
 from hft_tui.errors import HftError
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 def _scaled(text: str, decimals: int) -> int | None:
@@ -117,6 +121,10 @@ class Instrument:
         return ticks * self._tick_scaled / 10**self._tick_dec
 
     def lots_to_float(self, lots: int) -> float:
+        return lots * self._lot_scaled / 10**self._lot_dec
+
+    def lots_to_floats(self, lots: np.ndarray) -> np.ndarray:
+        """``lots_to_float`` over an int64 array (for display series)."""
         return lots * self._lot_scaled / 10**self._lot_dec
 
 

@@ -303,7 +303,7 @@ class Portfolio:
         for col, name in enumerate([*self.names, TOTAL]):
             f = self.figures(None if name == TOTAL else col)
             pos = tuple(self.position(None if name == TOTAL else name, j) for j in range(self._ns))
-            pos_series = tuple(inst.lots_to_float(int(p)) for p in position[:, col, sym]) if inst and len(ts) else ()
+            pos_series = tuple(inst.lots_to_floats(position[:, col, sym]).tolist()) if inst and len(ts) else ()
             out.append(
                 PnLView(
                     name=name,
@@ -312,7 +312,7 @@ class Portfolio:
                     unrealized=f["unrealized"],
                     fees=f["fees"],
                     equity=f["equity"],
-                    equity_series=tuple(float(x) for x in equity[:, col]),
+                    equity_series=tuple(equity[:, col].tolist()),
                     position_series=pos_series,
                 )
             )

@@ -122,6 +122,5 @@ class Tape:
             return None, ()
         last = tuple(rows[-1, [R_TS, R_PX, R_QTY, R_SIDE]].tolist())
         prices, where = np.unique(rows[:, R_PX], return_inverse=True)
-        volume = np.zeros(len(prices), dtype=np.int64)
-        np.add.at(volume, where, rows[:, R_QTY])
-        return last, tuple(zip(prices.tolist(), volume.tolist()))
+        volume = np.bincount(where, weights=rows[:, R_QTY], minlength=len(prices))  # exact below 2**53 lots
+        return last, tuple(zip(prices.tolist(), volume.astype(np.int64).tolist()))
