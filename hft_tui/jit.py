@@ -23,8 +23,9 @@ from __future__ import annotations
 import hashlib
 import importlib
 import sys
+import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from types import ModuleType
 from typing import Any, TextIO
@@ -140,11 +141,18 @@ def forget_compiled(kernel_list: Iterable[Any]) -> None:
 _STDERR: Any = object()  # default stream: sys.stderr as it is at call time, not at import (tests swap it)
 
 
-def prepare(names: Iterable[str] | None = None, stream: TextIO | None = _STDERR) -> float | None:
+def prepare(
+    names: Iterable[str] | None = None,
+    stream: TextIO | None = _STDERR,
+    meanwhile: Callable[[], Any] | None = None,
+) -> float | None:
     """Make the kernels ready; announce on ``stream`` if they must be compiled.
 
     The stale-source check covers every registered module (a change anywhere
     may be inlined anywhere); the warm-up covers ``names`` (default: all).
+    ``meanwhile`` runs in a thread of its own once stale code is gone, while the
+    kernels load (numba serialises its own compiling and loading): reading and
+    checking files overlaps the loading. Its exception is raised here.
     Returns the compile time in seconds, or None when the cache was warm.
     """
     if stream is _STDERR:
@@ -156,6 +164,38 @@ def prepare(names: Iterable[str] | None = None, stream: TextIO | None = _STDERR)
     fingerprint = sources_fingerprint(PACKAGE_DIR)
     if purge_if_stale(dirs, fingerprint):
         forget_compiled(every)
+    side = _Beside(meanwhile)
+    try:
+        return _load(mods, kernel_list, dirs, fingerprint, stream)
+    finally:
+        side.join()
+
+
+class _Beside:
+    """``prepare``'s ``meanwhile``: a thread, joined and its error re-raised."""
+
+    def __init__(self, work: Callable[[], Any] | None) -> None:
+        self.error: BaseException | None = None
+        self.thread = None if work is None else threading.Thread(target=self._run, args=(work,), daemon=True)
+        if self.thread is not None:
+            self.thread.start()
+
+    def _run(self, work: Callable[[], Any]) -> None:
+        try:
+            work()
+        except BaseException as exc:
+            self.error = exc
+
+    def join(self) -> None:
+        if self.thread is not None:
+            self.thread.join()
+            if self.error is not None:
+                raise self.error
+
+
+def _load(
+    mods: list[ModuleType], kernel_list: list[Any], dirs: set[Path], fingerprint: str, stream: TextIO | None
+) -> float | None:
     if is_warm(kernel_list):
         for mod in mods:
             mod.warm_up()

@@ -6,7 +6,10 @@ import os
 import subprocess
 import sys
 import textwrap
+import threading
 from pathlib import Path
+
+import pytest
 
 from hft_tui import book, jit
 
@@ -106,3 +109,15 @@ def test_book_warm_up_covers_every_registered_kernel():
     jit.prepare(["book"], stream=None)
     assert all(k.signatures for k in book.KERNELS)
     assert jit.is_warm(book.KERNELS)
+
+
+def test_meanwhile_work_runs_beside_the_loading_and_its_error_surfaces():
+    seen = []
+    jit.prepare(["book"], stream=None, meanwhile=lambda: seen.append(threading.current_thread().name))
+    assert len(seen) == 1 and seen[0] != threading.current_thread().name
+
+    def broken():
+        raise ValueError("no such tick file")
+
+    with pytest.raises(ValueError, match="no such tick file"):
+        jit.prepare(["book"], stream=None, meanwhile=broken)

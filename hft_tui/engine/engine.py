@@ -132,8 +132,10 @@ class Engine:
         self.commands.put(cmd)
         self.wakeup.set()
 
-    def want_snapshots(self, on: bool = True) -> None:
+    def want_snapshots(self, on: bool = True, notify: Callable[[], None] | None = None) -> None:
+        """Publish snapshots for viewers (``notify``: called in the engine thread after each)."""
         self.publisher.enabled = on
+        self.publisher.notify = notify
         self.verbose = on
 
     def start(self) -> threading.Thread:

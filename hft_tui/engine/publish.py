@@ -7,6 +7,7 @@ backtest never pays for them and never reads the wall clock here.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from hft_tui.engine.snapshot import BookView, OrderView, Snapshot, StrategyView
@@ -21,6 +22,7 @@ class Publisher:
     def __init__(self, engine: Engine) -> None:
         self.e = engine
         self.enabled = False
+        self.notify: Callable[[], None] | None = None  # told of every new snapshot (a process link)
         self.count = 0
         self._last_wall = 0.0
         self._last_events = 0
@@ -46,6 +48,8 @@ class Publisher:
         self._last_events = e.events_total
         e.latest = self.build()
         self.count += 1
+        if self.notify is not None:
+            self.notify()
 
     def build(self) -> Snapshot:
         e = self.e

@@ -14,7 +14,7 @@ class EngineSettings:
     batch_events: int = 16384  # events per source read (the kill switch acts within one)
     sample_ms: float = 1000.0  # equity / position / mid sampling interval, event time
     markout_ms: float = 100.0  # mid grid for fill markouts, event time
-    snapshot_ms: float = 40.0  # at most one viewer snapshot per this much wall time (the UI draws at 25 Hz)
+    snapshot_ms: float = 30.0  # at most one viewer snapshot per this much wall time (the UI polls at 40 Hz)
     hook_budget_ms: float = 500.0  # a strategy hook running longer is interrupted and stopped
     log_lines: int = 2000  # log lines kept for viewers
     book_levels: int = 20  # book levels per side in a snapshot

@@ -11,7 +11,7 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from hft_tui.engine.commands import Kill, Stop
@@ -29,6 +29,7 @@ class EngineAdapter:
         self.mode = mode
         self._stopped = False
         self.finished = threading.Event()
+        self.notify: Callable[[], None] | None = None  # see Engine.want_snapshots
 
     @property
     def instruments(self) -> list:
@@ -43,7 +44,7 @@ class EngineAdapter:
         return self.engine.error
 
     def run(self) -> None:
-        self.engine.want_snapshots(True)
+        self.engine.want_snapshots(True, self.notify)
         try:
             self.engine.run(reraise=False)
         finally:

@@ -27,12 +27,15 @@ every open order cancelled, the engine stopped, recordings closed.
 from __future__ import annotations
 
 import importlib
+import os
+import selectors
 import signal
 import socket
 import subprocess
 import sys
 import threading
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -43,7 +46,7 @@ from hft_tui.engine.publish import LOG_TAIL
 from hft_tui.engine.snapshot import LogLine, Snapshot
 from hft_tui.errors import HftError
 
-POLL_S = 0.01  # the child's forwarding period: snapshots reach the UI within this
+_IDLE_S = 0.1  # a look without a doorbell: a replay's placeholder between sessions, the end
 _STOP_WAIT_S = 10.0
 
 
@@ -91,8 +94,10 @@ def host(fd: int) -> None:
     try:
         from hft_tui import jit
 
-        jit.prepare(recipe.kernels, stream=_Notices(conn))
-        link = recipe.build()
+        built: list[Any] = []
+        # the build (opening and checking tick files, the engine) overlaps the kernels' loading
+        jit.prepare(recipe.kernels, stream=_Notices(conn), meanwhile=lambda: built.append(recipe.build()))
+        link = built[0]
     except HftError as exc:
         conn.send(("error", str(exc)))
         return
@@ -101,6 +106,13 @@ def host(fd: int) -> None:
         return
     conn.send(("ready", {"mode": link.mode, "instruments": list(link.instruments), "span": getattr(link, "span", None)}))
     _Host(conn, link).serve()
+
+
+def _ring(fd: int) -> None:
+    try:
+        os.write(fd, b"\0")
+    except (BlockingIOError, OSError):
+        pass  # already ringing (the pipe is full), or the host has closed it
 
 
 class _Host:
@@ -115,9 +127,21 @@ class _Host:
     def serve(self) -> None:
         link = self.link
         sent: Snapshot | None = None
+        # The engine thread rings a doorbell after each snapshot: this thread sleeps
+        # (without the interpreter lock) until a snapshot or a command is there,
+        # forwards at once, and never polls.
+        bell_r, bell_w = os.pipe()
+        os.set_blocking(bell_w, False)
+        link.notify = lambda: _ring(bell_w)
+        sel = selectors.DefaultSelector()
+        sel.register(self.conn.fileno(), selectors.EVENT_READ, "parent")
+        sel.register(bell_r, selectors.EVENT_READ, "bell")
         try:
             while True:
-                if self.conn.poll(POLL_S) and not self._command(self.conn.recv()):
+                ready = {key.data for key, _ in sel.select(_IDLE_S)}
+                if "bell" in ready:
+                    os.read(bell_r, 4096)
+                if "parent" in ready and not self._command(self.conn.recv()):
                     break
                 if self.thread is None:
                     continue
@@ -129,6 +153,8 @@ class _Host:
                     break
         except (EOFError, OSError):
             pass  # the parent is gone
+        finally:
+            sel.close()
         link.shutdown()
         if self.thread is not None:
             link.finished.wait(_STOP_WAIT_S)
@@ -196,6 +222,8 @@ class ProcessLink:
         self.state = "starting"
         self.error = ""
         self.finished = threading.Event()
+        #: called in the receiving thread after each new snapshot (the app draws it then)
+        self.on_snapshot: Callable[[], None] | None = None
         self._snap: Snapshot | None = None
         self._log: deque[LogLine] = deque(maxlen=LOG_TAIL)
         self._send_lock = threading.Lock()
@@ -264,6 +292,8 @@ class ProcessLink:
             self._log.clear()
         self._log.extend(snap.log)
         self._snap, self.session = replace(snap, log=tuple(self._log)), session
+        if self.on_snapshot is not None:
+            self.on_snapshot()
 
     # --- the UI thread ---------------------------------------------------------------------------
     def latest(self) -> Snapshot | None:

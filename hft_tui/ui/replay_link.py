@@ -90,7 +90,7 @@ class ReplayLink(EngineAdapter):
     def run(self) -> None:
         try:
             while True:
-                self.engine.want_snapshots(True)
+                self.engine.want_snapshots(True, self.notify)
                 self.engine.run(reraise=False)
                 # ended, stopped or failed: the last state stays on screen until q or home
                 self._wake.wait()
