@@ -20,7 +20,7 @@ from textual.widget import Widget
 from hft_tui.engine.snapshot import BookView, OrderView
 from hft_tui.instrument import Instrument
 from hft_tui.ui.colours import app_style
-from hft_tui.ui.strips import StripCache, line_strip
+from hft_tui.ui.strips import StripCache, is_plain, line_strip, plain_lines
 
 #: how long (ns of exchange time) a trade keeps its price highlighted
 TRADE_FLASH_NS = 1_000_000_000
@@ -66,6 +66,7 @@ class DepthLadder(Widget, can_focus=True):
         super().__init__(id=id)
         self._base = Style()
         self._strips = StripCache()
+        self._plain: bool | None = None  # see strips.is_plain (fixed by the CSS: asked once)
         self._rows: list[_Row | None] = []
         self._centre: int | None = None
         self._offset = 0
@@ -209,7 +210,9 @@ class DepthLadder(Widget, can_focus=True):
         # the widget's style walks every ancestor: once per pass, not once per line
         self._base = self.rich_style
         self._strips.begin((self._base, self.size.width, self.app.theme, self._instrument))
-        lines = super().render_lines(crop)
+        if self._plain is None:
+            self._plain = is_plain(self)
+        lines = plain_lines(self, crop, self.render_line) if self._plain else super().render_lines(crop)
         # rows that did not change keep their strip (the price column scrolls by)
         self._strips.end(4 * max(1, self.size.height))
         return lines

@@ -17,7 +17,7 @@ from textual.strip import Strip
 
 from hft_tui.engine.snapshot import LogLine
 from hft_tui.ui.colours import app_style
-from hft_tui.ui.strips import StripCache, line_strip
+from hft_tui.ui.strips import StripCache, is_plain, line_strip, plain_lines
 from hft_tui.ui.widgets.status import format_exch_time
 
 MAX_LINES = 5000
@@ -38,6 +38,7 @@ class OrderLog(ScrollView, can_focus=True):
         super().__init__(id=id)
         self._base = Style()
         self._strips = StripCache()
+        self._plain: bool | None = None  # see strips.is_plain (fixed by the CSS: asked once)
         self._lines: deque[LogLine] = deque(maxlen=MAX_LINES)
         self._view: list[LogLine] = []
         self._last_seq = -1
@@ -93,14 +94,23 @@ class OrderLog(ScrollView, can_focus=True):
         rows = -(-len(self._view) // SIZE_STEP) * SIZE_STEP
         size = Size(self.size.width, min(rows, MAX_LINES))
         if size != self.virtual_size:
-            self.virtual_size = size
+            old = self.virtual_size
+            if old.width == size.width and min(old.height, size.height) > self.size.height:
+                # The scrollbar is there before and after: only its thumb changes, and
+                # a layout of the whole screen (tens of ms, keys wait) is not needed.
+                self.set_reactive(OrderLog.virtual_size, size)
+                self._scroll_update(size)
+            else:
+                self.virtual_size = size
         self.refresh()
 
     def render_lines(self, crop: Region) -> list[Strip]:
         # the widget's style walks every ancestor: once per pass, not once per line
         self._base = self.rich_style
         self._strips.begin((self._base, self.size.width, self.app.theme))
-        lines = super().render_lines(crop)
+        if self._plain is None:
+            self._plain = is_plain(self)
+        lines = plain_lines(self, crop, self.render_line) if self._plain else super().render_lines(crop)
         # a line's strip never changes: keep the ones on screen for the next pass
         self._strips.end(2 * max(1, self.size.height))
         return lines

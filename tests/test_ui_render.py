@@ -1,0 +1,88 @@
+"""The workstation's own fast paths give what Textual's general ones would."""
+
+from __future__ import annotations
+
+from textual.geometry import Region
+from textual.widget import Widget
+
+from hft_tui.engine.snapshot import LogLine
+from hft_tui.ui.app import HftApp
+from hft_tui.ui.strips import is_plain, plain_lines
+from hft_tui.ui.widgets.ladder import DepthLadder
+from hft_tui.ui.widgets.orders import SIZE_STEP, OrderLog
+from ui_doubles import BTC, ETH, T0, ScriptedLink
+
+
+async def test_plain_lines_equal_textual_styles_pass_for_ladder_and_log():
+    app = HftApp(ScriptedLink(), [BTC, ETH])
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.pause(0.2)
+        for cls in (DepthLadder, OrderLog):
+            widget = app.screen.query_one(cls)
+            assert is_plain(widget)
+            w, h = widget.size
+            for crop in (Region(0, 0, w, h), Region(3, 2, w - 5, 4)):
+                widget.refresh()
+                ours = plain_lines(widget, crop, widget.render_line)
+                widget._styles_cache.clear()
+                textual = Widget.render_lines(widget, crop)
+                assert [s.text for s in ours] == [s.text for s in textual]
+                assert [list(s) for s in ours] == [list(s) for s in textual]
+        ladder = app.screen.query_one(DepthLadder)
+        ladder.styles.padding = (0, 1)
+        assert not is_plain(ladder)  # Textual's pass then draws it
+
+
+async def test_order_log_grows_its_scroll_range_without_relayout():
+    app = HftApp(ScriptedLink(), [BTC, ETH])
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.pause(0.2)
+        log = app.screen.query_one(OrderLog)
+        seq = 100
+
+        def lines(n):
+            nonlocal seq
+            out = tuple(LogLine(seq + i, T0, "order", "mm", f"line {seq + i}") for i in range(n))
+            seq += n
+            return out
+
+        log.add(lines(SIZE_STEP))
+        await pilot.pause(0.1)
+        assert log.virtual_size.height == 2 * SIZE_STEP  # 3 lines of the sample, then 1000 more
+        assert log.vertical_scrollbar.window_virtual_size == 2 * SIZE_STEP
+        layouts = []
+        refresh = log.refresh
+        log.refresh = lambda *a, **k: (layouts.append(k.get("layout")), refresh(*a, **k))[1]
+        log.add(lines(SIZE_STEP))
+        await pilot.pause(0.1)
+        assert log.virtual_size.height == 3 * SIZE_STEP
+        assert log.vertical_scrollbar.window_virtual_size == 3 * SIZE_STEP  # the thumb follows
+        assert not any(layouts)
+        assert log._view[0].text == f"line {seq - 1}"  # newest first
+
+
+class _PushingLink(ScriptedLink):
+    """A link that says when a snapshot arrives (as the engine process's does)."""
+
+    on_snapshot = None
+
+
+async def test_a_snapshot_is_drawn_when_it_arrives_not_at_the_next_tick():
+    import threading
+    from dataclasses import replace
+
+    link = _PushingLink()
+    app = HftApp(link, [BTC, ETH], refresh_hz=0.1)  # the timer alone would draw in 10 s
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.pause(0.3)
+        assert link.on_snapshot is not None
+        before = app._snap
+        link._snap = replace(link._snap, events_total=123_456)
+        threading.Thread(target=link.on_snapshot).start()  # the link's receiving thread
+        for _ in range(100):
+            await pilot.pause(0.01)
+            if app._snap is not before:
+                break
+        assert app._snap is link._snap
+        await pilot.pause(0.1)
+        assert app.frames >= 1
