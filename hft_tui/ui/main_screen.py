@@ -84,7 +84,7 @@ class MainScreen(Screen[None]):
     def on_mount(self) -> None:
         self._update_tabs()
         self.query_one(DepthLadder).focus()
-        self.call_after_refresh(setattr, self, "ready", True)
+        self.ready = True
 
     def on_unmount(self) -> None:
         # Every way out of the app (q, ctrl+c, SIGHUP, a crash in a panel) tears
