@@ -86,3 +86,28 @@ async def test_a_snapshot_is_drawn_when_it_arrives_not_at_the_next_tick():
         assert app._snap is link._snap
         await pilot.pause(0.1)
         assert app.frames >= 1
+
+
+async def test_status_and_panels_follow_at_their_own_pace_and_catch_up():
+    from dataclasses import replace
+
+    from hft_tui.ui.widgets.status import StatusBar
+
+    link = ScriptedLink()
+    app = HftApp(link, [BTC, ETH])
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.pause(0.3)
+        status = app.screen.query_one(StatusBar)
+        before = str(status.render())
+        # two snapshots in quick succession, then nothing new
+        link._snap = replace(link._snap, exch_ts=link._snap.exch_ts + 1_000_000_000)
+        await pilot.pause(0.05)
+        link._snap = replace(link._snap, exch_ts=link._snap.exch_ts + 1_000_000_000)
+        await pilot.pause(0.4)
+        after = str(status.render())
+        assert after != before
+        assert "00:00:02.123" in after  # the last snapshot's time, not the one before
+        # a change of state shows at once, whatever the pace
+        link._snap = replace(link._snap, engine_state="paused")
+        await pilot.pause(0.06)
+        assert "paused" in str(status.render())

@@ -13,6 +13,7 @@ import gc
 import os
 import signal
 import threading
+import time
 from typing import Any
 
 from textual import events, work
@@ -43,7 +44,7 @@ from hft_tui.ui.widgets.strategies import StrategiesPanel
 
 SPEEDS: tuple[float | None, ...] = (1.0, 10.0, 100.0, None)
 REFRESH_HZ = 40  # a little above the engine's 33 snapshots a second: none is skipped
-SLOW_PANELS_EVERY = 4  # P&L, risk and strategies redraw on every 4th frame (about 6 Hz)
+SLOW_PANELS_S = 0.125  # status, P&L, risk and strategies redraw at most 8 times a second
 _UNSET = object()
 
 
@@ -119,8 +120,9 @@ class HftApp(App[None]):
         self.frames = 0
         self._paint_pending = False
         self._arrival_posted = False
-        self._slow_i = -1  # the first frame draws every panel
         self._states: tuple = ()
+        self._slow_snap: Snapshot | None = None  # the snapshot the slow panels show
+        self._slow_at = -1e9  # when they last changed (time.monotonic)
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
         return dict(APP_COLOURS)
@@ -199,11 +201,16 @@ class HftApp(App[None]):
             self._snap = None
             screen.query_one(OrderLog).clear()
         snap = self.link.latest()
-        if snap is None or snap is self._snap:
-            if snap is None:
-                screen.query_one(StatusBar).show(None, self._symbol_name())
+        if snap is None:
+            screen.query_one(StatusBar).show(None, self._symbol_name())
             return
-        self._snap = snap
+        if snap is not self._snap:
+            self._snap = snap
+            self._fresh(screen, snap)
+        self._slow(screen, snap)
+
+    def _fresh(self, screen: MainScreen, snap: Snapshot) -> None:
+        """A new snapshot: the ladder and the order log show it in the next paint."""
         paused = snap.engine_state == "paused"
         if self._want_paused is None or paused == self._want_paused or snap.engine_state in ("ended", "error"):
             self._want_paused = None
@@ -216,6 +223,27 @@ class HftApp(App[None]):
             self._paint_pending = True
             self.call_after_refresh(self._painted)
         with self.batch_update():
+            book = next((b for b in snap.books if b.sym == self.symbol_index), None)
+            inst = self.instruments[self.symbol_index] if self.instruments else None
+            screen.query_one(DepthLadder).show(book, inst, snap.orders, snap.exch_ts)
+            screen.query_one(OrderLog).add(snap.log)
+
+    def _slow(self, screen: MainScreen, snap: Snapshot) -> None:
+        """The status line, the replay bar, P&L, risk and strategies: read, not watched
+        tick by tick, so at most every ``SLOW_PANELS_S`` (the timer catches up with the
+        latest snapshot when no new one comes). Each repaint of one of them is also a
+        repaint of everything between it and the ladder (Textual redraws the box
+        around all changed places). A change of state (a kill, a halt, a pause, a
+        speed, the symbol) shows at once."""
+        states = (
+            snap.killed, self._killed_locally, snap.global_state, snap.engine_state, snap.speed, self.symbol_index,
+            tuple((s.name, s.state, s.enabled) for s in snap.strategies),
+        )  # fmt: skip
+        now = time.monotonic()
+        if states == self._states and (snap is self._slow_snap or now - self._slow_at < SLOW_PANELS_S):
+            return
+        self._states, self._slow_snap, self._slow_at = states, snap, now
+        with self.batch_update():
             status = screen.query_one(StatusBar)
             status.killed_locally = self._killed_locally and not snap.killed and not snap.engine_state == "ended"
             fraction = None
@@ -224,22 +252,9 @@ class HftApp(App[None]):
                 bar.show(snap)
                 fraction = 1.0 if snap.engine_state == "ended" else bar.fraction
             status.show(snap, self._symbol_name(), fraction)
-            book = next((b for b in snap.books if b.sym == self.symbol_index), None)
-            inst = self.instruments[self.symbol_index] if self.instruments else None
-            screen.query_one(DepthLadder).show(book, inst, snap.orders, snap.exch_ts)
-            screen.query_one(OrderLog).add(snap.log)
-            # P&L, risk and strategies are read, not watched tick by tick: a few times a
-            # second is enough, and each costs a frame's worth of rendering. A change of
-            # state (a halt, a kill) shows at once.
-            states = (snap.killed, snap.global_state, tuple((s.name, s.state, s.enabled) for s in snap.strategies))
-            self._slow_i = (self._slow_i + 1) % SLOW_PANELS_EVERY
-            if self._slow_i == 0 or states != self._states:
-                self._states = states
-                screen.query_one(PnLPanel).show(snap.pnl, tuple(self.instruments))
-                screen.query_one(RiskPanel).show(
-                    snap.limits, snap.global_state, snap.strategies, snap.rejections, snap.killed
-                )
-                screen.query_one(StrategiesPanel).show(snap.strategies)
+            screen.query_one(PnLPanel).show(snap.pnl, tuple(self.instruments))
+            screen.query_one(RiskPanel).show(snap.limits, snap.global_state, snap.strategies, snap.rejections, snap.killed)
+            screen.query_one(StrategiesPanel).show(snap.strategies)
 
     def _symbol_name(self) -> str:
         return self.instruments[self.symbol_index].symbol if self.instruments else "-"

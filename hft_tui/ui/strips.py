@@ -13,10 +13,11 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 
-def line_strip(parts: list[tuple[str, Style]], width: int, base: Style) -> Strip:
+def line_strip(parts: list[tuple[str, Style]], width: int, base: Style, combined: bool = False) -> Strip:
     """One line of exactly ``width`` cells from (text, style) parts, cropped or padded,
-    over ``base`` (the widget's style, so themes set the background). Built in one
-    go: chaining Strip's crop and style methods costs three strips per line."""
+    over ``base`` (the widget's style, so themes set the background; ``combined``:
+    the parts' styles already include it). Built in one go: chaining Strip's crop
+    and style methods costs three strips per line."""
     segments = []
     left = width
     for text, style in parts:
@@ -26,7 +27,7 @@ def line_strip(parts: list[tuple[str, Style]], width: int, base: Style) -> Strip
         if cells > left:
             text = set_cell_size(text, left)
             cells = left
-        segments.append(Segment(text, base + style))
+        segments.append(Segment(text, style if combined else base + style))
         left -= cells
     if left > 0:
         segments.append(Segment(" " * left, base))

@@ -66,6 +66,8 @@ class DepthLadder(Widget, can_focus=True):
         super().__init__(id=id)
         self._base = Style()
         self._strips = StripCache()
+        self._look: tuple = ()
+        self._row_styles: tuple[Style, ...] = ()
         self._plain: bool | None = None  # see strips.is_plain (fixed by the CSS: asked once)
         self._rows: list[_Row | None] = []
         self._centre: int | None = None
@@ -209,7 +211,11 @@ class DepthLadder(Widget, can_focus=True):
     def render_lines(self, crop: Region) -> list[Strip]:
         # the widget's style walks every ancestor: once per pass, not once per line
         self._base = self.rich_style
-        self._strips.begin((self._base, self.size.width, self.app.theme, self._instrument))
+        look = (self._base, self.size.width, self.app.theme, self._instrument)
+        if look != self._look:
+            self._look = look
+            self._row_styles = self._styles()
+        self._strips.begin(look)
         if self._plain is None:
             self._plain = is_plain(self)
         lines = plain_lines(self, crop, self.render_line) if self._plain else super().render_lines(crop)
@@ -239,26 +245,42 @@ class DepthLadder(Widget, can_focus=True):
             return Strip.blank(width, self._base)
         return self._strips.get(row, lambda: self._row_strip(row, width, own_w, size_w, bar_w, price_w))
 
+    def _styles(self) -> tuple[Style, ...]:
+        """The row styles of the current theme, each over the widget's own style
+        (bid, ask, own order, last trade, price, dim)."""
+        base = self._base
+        return tuple(
+            base + style
+            for style in (
+                app_style(self.app, "bid"),
+                app_style(self.app, "ask"),
+                app_style(self.app, "own-order", bold=True),
+                app_style(self.app, "last-trade", reverse=True),
+                Style(bold=True),
+                Style(dim=True),
+            )
+        )
+
     def _row_strip(self, row: _Row, width: int, own_w: int, size_w: int, bar_w: int, price_w: int) -> Strip:
+        bid_style, ask_style, own_style, last_style, price_style, dim = self._row_styles
         inst = self._instrument
         fmt_px = inst.ticks_to_str if inst else str
         fmt_qty = inst.lots_to_str if inst else str
-        bid_style = app_style(self.app, "bid")
-        ask_style = app_style(self.app, "ask")
-        own_style = app_style(self.app, "own-order", bold=True)
-        price_style = app_style(self.app, "last-trade", reverse=True) if row.last else Style(bold=not row.inside)
-        dim = Style(dim=True)
+        if row.last:
+            px_style = last_style
+        else:
+            px_style = dim if row.inside else price_style
         parts: list[tuple[str, Style]] = []
         if own_w:
             parts.append((row.own_bid[:own_w].rjust(own_w), own_style))
         parts.append((" " + (fmt_qty(row.bid) if row.bid else "").rjust(size_w), bid_style))
         if bar_w:
             parts.append((("█" * row.bar_bid).rjust(bar_w), bid_style))
-        parts.append((fmt_px(row.px).center(price_w)[:price_w], dim if row.inside and not row.last else price_style))
+        parts.append((fmt_px(row.px).center(price_w)[:price_w], px_style))
         if bar_w:
             parts.append((("█" * row.bar_ask).ljust(bar_w), ask_style))
         parts.append(((fmt_qty(row.ask) if row.ask else "").ljust(size_w) + " ", ask_style))
         if own_w:
             parts.append((row.own_ask[:own_w].ljust(own_w), own_style))
         parts.append((" " + (_trim(fmt_qty(row.traded)) if row.traded else ""), dim))
-        return line_strip(parts, width, self._base)
+        return line_strip(parts, width, self._base, combined=True)
