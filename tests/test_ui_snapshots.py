@@ -23,8 +23,16 @@ def app(mode: str = "SIM", theme: str = "hft-dark") -> HftApp:
 
 
 async def settle(pilot) -> None:
-    await pilot.pause(0.3)
+    # The first frame with the snapshot painted, then the app's own start-up work
+    # (Textual composes the footer more than once): on a loaded machine (CI) a
+    # fixed pause alone may catch it half done.
+    for _ in range(200):
+        if pilot.app.frames:
+            break
+        await pilot.pause(0.05)
+    await pilot.pause(0.5)
     await pilot.wait_for_scheduled_animations()
+    await pilot.pause()
 
 
 def test_main_screen_160x48(snap_compare):
