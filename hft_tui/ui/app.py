@@ -191,7 +191,9 @@ class HftApp(App[None]):
         if self.frames == 1:
             # Everything built so far (Textual, the widgets, the themes) lives as long
             # as the app: out of the collector's sight, its full collections stop
-            # walking it, which froze frames for tens of milliseconds.
+            # walking it, which froze frames for tens of milliseconds. The start-up's
+            # garbage goes first, or it would stay for good.
+            gc.collect()
             gc.freeze()
 
     def _draw(self, screen: MainScreen) -> None:

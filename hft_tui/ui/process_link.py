@@ -129,7 +129,8 @@ class _Host:
         sent: Snapshot | None = None
         # The engine thread rings a doorbell after each snapshot: this thread sleeps
         # (without the interpreter lock) until a snapshot or a command is there,
-        # forwards at once, and never polls.
+        # forwards at once, and never polls. The doorbell stays open until the
+        # process ends: the engine thread may still ring it while it stops.
         bell_r, bell_w = os.pipe()
         os.set_blocking(bell_w, False)
         link.notify = lambda: _ring(bell_w)
