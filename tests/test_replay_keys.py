@@ -233,3 +233,21 @@ async def test_seek_after_the_end_plays_again_from_the_target(recorded, events):
         fills = fills_of(link.engine).splitlines()[1:]
         assert fills and all(int(row.split(",")[0]) >= target for row in fills)
         await pilot.press("q")
+
+
+async def test_a_speed_chosen_after_the_end_holds_for_the_next_session(recorded):
+    cfg = settings()
+    link = open_replay([str(recorded)], specs(cfg), cfg, speed=None)
+    app = make_app(link)
+    snap = link.latest
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: snap() is not None and snap().engine_state == "ended")
+        await pilot.press("minus")  # max -> 100x, said at once though the engine has ended
+        await wait_until(pilot, lambda: snap().speed == 100.0)
+        first = link.engine
+        await pilot.press("home")
+        # the new session replays its 3 s at 100x: it may be over before a poll
+        await wait_until(pilot, lambda: link.engine is not first and link.engine.latest is not None)
+        assert link.engine.pacer.speed == 100.0
+        assert link.engine.latest.speed == 100.0
+        await pilot.press("q")
