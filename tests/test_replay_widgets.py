@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hft_tui.ui.app import SPEEDS, HftApp, next_speed
+from hft_tui.ui.app import HftApp
+from hft_tui.ui.playback import SPEEDS, next_speed
 from hft_tui.ui.timeparse import parse_offset, parse_time
 from hft_tui.ui.widgets.replay_bar import ReplayBar, replay_fraction
 from ui_doubles import BTC, ETH, T0, ScriptedLink, sample_snapshot

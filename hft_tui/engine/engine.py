@@ -43,7 +43,7 @@ from hft_tui.engine.orders import OrderDesk
 from hft_tui.engine.publish import Publisher
 from hft_tui.engine.sampler import Sampler
 from hft_tui.engine.settings import EngineSettings, engine_settings
-from hft_tui.engine.slots import NO_TIMER, Slot
+from hft_tui.engine.slots import NO_TIMER, Slot, watch_bands
 from hft_tui.engine.snapshot import HALTED, LogLine, Snapshot
 from hft_tui.engine.tape import Tape
 from hft_tui.engine.warmup import ensure_warm
@@ -54,9 +54,6 @@ from hft_tui.portfolio import Portfolio
 from hft_tui.risk import RiskManager
 from hft_tui.source import Source
 from hft_tui.strategies.loader import StrategySpec
-
-NO_PX = exchange_link.NO_PX
-band = exchange_link.band
 
 
 class Engine:
@@ -300,7 +297,7 @@ class Engine:
         woke = False
         tops = xl.tops()
         for slot in self.slots:
-            if slot.live and self._wake_due(slot, now, tops):
+            if slot.live and slot.wake_due(now, tops):
                 self._wake(slot, now, tops)
                 woke = True
         if woke or xl.reason == STOP_BBO:
@@ -308,21 +305,6 @@ class Engine:
             self._refresh_watch()
 
     # --- wake-ups ---------------------------------------------------------------------------
-    def _wake_due(self, slot: Slot, now: int, tops: list[tuple[int, int]]) -> bool:
-        if slot.wake_now or slot.next_timer <= now:
-            return True
-        wt = slot.wake_ticks
-        if wt:
-            for sym in slot.symbols:
-                b, a = tops[sym]
-                r = slot.ref_bid[sym]
-                if b != r and (b == NO_PX or r == NO_PX or abs(b - r) >= wt):
-                    return True
-                r = slot.ref_ask[sym]
-                if a != r and (a == NO_PX or r == NO_PX or abs(a - r) >= wt):
-                    return True
-        return False
-
     def _wake(self, slot: Slot, now: int, tops: list[tuple[int, int]]) -> None:
         slot.wake_now = False
         for sym in slot.symbols:
@@ -334,22 +316,8 @@ class Engine:
         self.call_hook(slot, slot.strategy.on_wake, slot.ctx)
 
     def _refresh_watch(self) -> None:
-        """Tell the runner which best-price moves matter: per symbol and side, a band
-        inside every watching strategy's (ref - wake_ticks, ref + wake_ticks)."""
-        bands: list[tuple[int, int, int, int] | None] = []
-        for sym, slots in enumerate(self._watchers):
-            if not slots:
-                bands.append(None)
-            elif len(slots) == 1:
-                s = slots[0]
-                wt = s.wake_ticks
-                bands.append((s.ref_bid[sym], wt, s.ref_ask[sym], wt))
-            else:
-                bands.append(
-                    (*band([(s.ref_bid[sym], s.wake_ticks) for s in slots]),
-                     *band([(s.ref_ask[sym], s.wake_ticks) for s in slots]))
-                )  # fmt: skip
-        self.xl.watch(bands)
+        """Tell the runner which best-price moves matter (see ``slots.watch_bands``)."""
+        self.xl.watch(watch_bands(self._watchers))
 
     def call_hook(self, slot: Slot, fn: Callable[..., Any], *args: Any) -> None:
         """Run a strategy hook under the time budget; a failure stops that strategy only."""

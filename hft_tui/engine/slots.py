@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from hft_tui.engine.exchange_link import NO_PX, band
 from hft_tui.engine.snapshot import ACTIVE, HALTED
 from hft_tui.strategies.base import Strategy
 from hft_tui.strategies.loader import StrategySpec
@@ -63,6 +65,23 @@ class Slot:
         """May be woken and may trade."""
         return self.enabled and self.state != HALTED
 
+    def wake_due(self, now: int, tops: list[tuple[int, int]]) -> bool:
+        """Its timer fired, it asked to be woken, or a best price of one of its symbols
+        moved by ``wake_ticks`` from where it stood at the last wake."""
+        if self.wake_now or self.next_timer <= now:
+            return True
+        wt = self.wake_ticks
+        if wt:
+            for sym in self.symbols:
+                b, a = tops[sym]
+                r = self.ref_bid[sym]
+                if b != r and (b == NO_PX or r == NO_PX or abs(b - r) >= wt):
+                    return True
+                r = self.ref_ask[sym]
+                if a != r and (a == NO_PX or r == NO_PX or abs(a - r) >= wt):
+                    return True
+        return False
+
     def read_wake_settings(self) -> None:
         """Take wake_ticks / timer_ms / symbols from the strategy (instance or class)."""
         s = self.strategy
@@ -76,3 +95,23 @@ class Slot:
         if not self.ref_bid:
             self.ref_bid = [0] * self.n_syms
             self.ref_ask = [0] * self.n_syms
+
+
+def watch_bands(watchers: Sequence[list[Slot]]) -> list[tuple[int, int, int, int] | None]:
+    """Per symbol, the best-price moves that matter to the slots watching it: None if
+    none does, else (bid ref, half width, ask ref, half width), a band inside every
+    watching slot's (ref - wake_ticks, ref + wake_ticks)."""
+    bands: list[tuple[int, int, int, int] | None] = []
+    for sym, slots in enumerate(watchers):
+        if not slots:
+            bands.append(None)
+        elif len(slots) == 1:
+            s = slots[0]
+            wt = s.wake_ticks
+            bands.append((s.ref_bid[sym], wt, s.ref_ask[sym], wt))
+        else:
+            bands.append(
+                (*band([(s.ref_bid[sym], s.wake_ticks) for s in slots]),
+                 *band([(s.ref_ask[sym], s.wake_ticks) for s in slots]))
+            )  # fmt: skip
+    return bands

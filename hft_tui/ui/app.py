@@ -24,14 +24,15 @@ from textual.message import Message
 from textual.worker import Worker, WorkerState
 
 from hft_tui.config import save_user
-from hft_tui.engine.commands import EnableStrategy, Pause, Rearm, Resume, Seek, SetLimit, SetParam, SetSpeed, Step
+from hft_tui.engine.commands import EnableStrategy, Rearm, SetLimit, SetParam
 from hft_tui.engine.snapshot import Snapshot
 from hft_tui.errors import HftError
 from hft_tui.instrument import Instrument
 from hft_tui.ui.link import EngineLink
 from hft_tui.ui.main_screen import MainScreen
 from hft_tui.ui.palette import WorkstationCommands
-from hft_tui.ui.screens.dialogs import ConfirmScreen, HelpScreen, RearmScreen, SeekScreen
+from hft_tui.ui.playback import UNSET, PlaybackKeys
+from hft_tui.ui.screens.dialogs import ConfirmScreen, HelpScreen, RearmScreen
 from hft_tui.ui.screens.edit import EditScreen
 from hft_tui.ui.themes import APP_COLOURS, DEFAULT_DARK, load_themes
 from hft_tui.ui.widgets.ladder import DepthLadder
@@ -39,33 +40,18 @@ from hft_tui.ui.widgets.orders import OrderLog
 from hft_tui.ui.widgets.pnl import PnLPanel
 from hft_tui.ui.widgets.replay_bar import ReplayBar
 from hft_tui.ui.widgets.risk import RiskPanel
-from hft_tui.ui.widgets.status import StatusBar, format_exch_time
+from hft_tui.ui.widgets.status import StatusBar
 from hft_tui.ui.widgets.strategies import StrategiesPanel
 
-SPEEDS: tuple[float | None, ...] = (1.0, 10.0, 100.0, None)
 REFRESH_HZ = 40  # a little above the engine's 33 snapshots a second: none is skipped
 SLOW_PANELS_S = 0.125  # status, P&L, risk and strategies redraw at most 8 times a second
-_UNSET = object()
 
 
 class SnapshotArrived(Message):
     """A new snapshot is there (posted from the link's receiving thread)."""
 
 
-def next_speed(current: float | None, direction: int) -> float | None:
-    """The next of ``SPEEDS`` above (direction > 0) or below ``current`` (None = max),
-    staying at the ends; a speed between two steps goes to the neighbouring step."""
-    inf = float("inf")
-    value = inf if current is None else current
-    ranked = [inf if s is None else s for s in SPEEDS]
-    if direction > 0:
-        pick = next((s for s in ranked if s > value), ranked[-1])
-    else:
-        pick = next((s for s in reversed(ranked) if s < value), ranked[0])
-    return None if pick == inf else pick
-
-
-class HftApp(App[None]):
+class HftApp(PlaybackKeys, App[None]):
     TITLE = "hft-tui"
     COMMANDS = App.COMMANDS | {WorkstationCommands}
     BINDINGS = [
@@ -107,7 +93,7 @@ class HftApp(App[None]):
         self._killed_locally = False
         self._paused = False
         self._want_paused: bool | None = None  # pause/resume sent, not yet in a snapshot
-        self._speed: Any = _UNSET  # speed sent, not yet in a snapshot
+        self._speed: Any = UNSET  # speed sent, not yet in a snapshot
         self._session = 0  # a replay's back-to-start begins a new one
         themes, self.theme_problems = load_themes()
         for t in themes:
@@ -218,7 +204,7 @@ class HftApp(App[None]):
             self._want_paused = None
             self._paused = paused
         if snap.speed == self._speed:
-            self._speed = _UNSET
+            self._speed = UNSET
         if snap.instruments and len(snap.instruments) != len(self.instruments):
             self.instruments = list(snap.instruments)
         if not self._paint_pending:
@@ -334,62 +320,6 @@ class HftApp(App[None]):
             self.notify(str(exc), severity="error")
             return
         self.notify(f"settings saved to {path}")
-
-    # --- engine control ------------------------------------------------------------------------
-    def action_toggle_pause(self) -> None:
-        self.link.send(Resume() if self._paused else Pause())
-        self._paused = self._want_paused = not self._paused
-
-    def action_speed(self, direction: int) -> None:
-        current = self._speed if self._speed is not _UNSET else (self._snap.speed if self._snap else None)
-        speed = next_speed(current, direction)
-        self._speed = speed  # a second press before the next snapshot goes on from here
-        self.link.send(SetSpeed(speed))
-        self.notify(f"speed: {'max' if speed is None else f'{speed:g}x'}", timeout=2)
-
-    def action_step(self) -> None:
-        self._pause_for_step()
-        self.link.send(Step(events=1))
-
-    def action_step_second(self) -> None:
-        self._pause_for_step()
-        self.link.send(Step(seconds=1.0))
-
-    def _pause_for_step(self) -> None:
-        # stepping while playing pauses first, then steps (the engine takes them in order)
-        if not self._paused:
-            self.link.send(Pause())
-            self._paused = self._want_paused = True
-
-    def action_seek(self) -> None:
-        span = getattr(self.link, "span", None)
-        now = self._snap.exch_ts if self._snap else 0
-        if now <= 0 and span:
-            now = span[0]  # nothing played yet: offsets count from the first event
-
-        def done(ts: int | None) -> None:
-            if ts is not None:
-                self.link.send(Seek(ts))
-                self.notify(f"seek to {format_exch_time(ts)}", timeout=2)
-
-        self.push_screen(SeekScreen(format_exch_time(now), now, span), done)
-
-    def action_restart(self) -> None:
-        restart = getattr(self.link, "restart", None)
-        if restart is not None:
-            restart()  # a fresh session from the start (see ui.replay_link)
-        else:
-            self.link.send(Seek(0))
-        self.notify("back to start", timeout=2)
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        # False hides a key that cannot apply in this mode (the footer of an 80-column
-        # terminal has no room for it); None shows it greyed while it cannot apply now
-        if action == "toggle_pause" and self.mode == "LIVE":
-            return False  # a live feed cannot wait: paper orders would sit on a frozen book
-        if action in ("speed", "step", "step_second", "seek", "restart") and self.mode != "REPLAY":
-            return False if action != "step" else (False if not self._paused else True)
-        return True
 
     # --- strategies and limits ------------------------------------------------------------------
     def toggle_strategy(self, name: str, enabled: bool) -> None:
