@@ -23,9 +23,9 @@ from __future__ import annotations
 import hashlib
 import importlib
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import ModuleType
 from typing import Any, TextIO
@@ -164,33 +164,13 @@ def prepare(
     fingerprint = sources_fingerprint(PACKAGE_DIR)
     if purge_if_stale(dirs, fingerprint):
         forget_compiled(every)
-    side = _Beside(meanwhile)
-    try:
+    if meanwhile is None:
         return _load(mods, kernel_list, dirs, fingerprint, stream)
-    finally:
-        side.join()
-
-
-class _Beside:
-    """``prepare``'s ``meanwhile``: a thread, joined and its error re-raised."""
-
-    def __init__(self, work: Callable[[], Any] | None) -> None:
-        self.error: BaseException | None = None
-        self.thread = None if work is None else threading.Thread(target=self._run, args=(work,), daemon=True)
-        if self.thread is not None:
-            self.thread.start()
-
-    def _run(self, work: Callable[[], Any]) -> None:
-        try:
-            work()
-        except BaseException as exc:
-            self.error = exc
-
-    def join(self) -> None:
-        if self.thread is not None:
-            self.thread.join()
-            if self.error is not None:
-                raise self.error
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        side = pool.submit(meanwhile)
+        elapsed = _load(mods, kernel_list, dirs, fingerprint, stream)
+        side.result()  # its exception, if any
+    return elapsed
 
 
 def _load(

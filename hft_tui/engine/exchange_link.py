@@ -237,23 +237,21 @@ class ExchangeLink:
         return f(self.ints, self.floats, self.out, now, order_id, px, total_qty) > 0
 
     # --- reading the book ----------------------------------------------------------------------
+    def _bid_ask(self, kb: int, ka: int) -> tuple[int, int]:
+        """(best bid, best ask) in ticks from one symbol's meta offsets, NO_PX when empty."""
+        item = self._mitem
+        b = item(kb + M_BEST)
+        a = item(ka + M_BEST)
+        return (NO_PX if b < 0 else item(kb + M_BASE) + b), (NO_PX if a < 0 else -(item(ka + M_BASE) + a))
+
     def top_px(self, sym: int, side: int) -> int:
         """Best price of a side in ticks, NO_PX when empty."""
-        si = 0 if side > 0 else 1
-        k = self._moff[sym][si]
-        best = self._mitem(k + M_BEST)
-        if best < 0:
-            return NO_PX
-        key = self._mitem(k + M_BASE) + best
-        return key if si == 0 else -key
+        return self._bid_ask(*self._moff[sym])[0 if side > 0 else 1]
 
     def bests(self, sym: int) -> tuple[int | None, int | None]:
         """(best bid, best ask) in ticks, None for an empty side."""
-        item = self._mitem
-        kb, ka = self._moff[sym]
-        b = item(kb + M_BEST)
-        a = item(ka + M_BEST)
-        return (None if b < 0 else item(kb + M_BASE) + b), (None if a < 0 else -(item(ka + M_BASE) + a))
+        b, a = self._bid_ask(*self._moff[sym])
+        return (None if b == NO_PX else b), (None if a == NO_PX else a)
 
     def best(self, sym: int, side: int) -> int | None:
         """Best price of a side in ticks, None when empty."""
@@ -332,14 +330,8 @@ class ExchangeLink:
 
     def tops(self) -> list[tuple[int, int]]:
         """(best bid, best ask) per symbol, NO_PX for an empty side."""
-        item = self._mitem
-        out = []
-        for kb, ka in self._moff:
-            b = item(kb + M_BEST)
-            a = item(ka + M_BEST)
-            out.append((NO_PX if b < 0 else item(kb + M_BASE) + b, NO_PX if a < 0 else -(item(ka + M_BASE) + a)))
-        return out
-
+        bid_ask = self._bid_ask
+        return [bid_ask(kb, ka) for kb, ka in self._moff]
 
 def band(wants: list[tuple[int, int]]) -> tuple[int, int]:
     """(reference, half width) of a band inside every (ref - w, ref + w); NO_PX if any ref is NO_PX."""

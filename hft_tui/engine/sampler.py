@@ -26,6 +26,10 @@ if TYPE_CHECKING:
     from hft_tui.engine.engine import Engine
 
 
+def _mid(bid: int, ask: int) -> float | None:
+    return None if bid == NO_PX or ask == NO_PX else (bid + ask) * 0.5
+
+
 class Sampler:
     def __init__(self, engine: Engine) -> None:
         self.e = engine
@@ -61,10 +65,7 @@ class Sampler:
         grid[1] = 0
         add = self.mids_rec.add
         for r in range(0, k * width, width):
-            add(rows[r], [
-                None if b == NO_PX or a == NO_PX else (b + a) * 0.5
-                for b, a in zip(rows[r + 1 : r + width : 2], rows[r + 2 : r + width : 2])
-            ])  # fmt: skip
+            add(rows[r], [_mid(b, a) for b, a in zip(rows[r + 1 : r + width : 2], rows[r + 2 : r + width : 2])])
         self.next_mid = grid.item(0)
         self.next = min(self.next_sample, self.next_mid)
         # A stop at a grid time would have moved the engine's clock to it. Feed times
@@ -74,7 +75,7 @@ class Sampler:
             self.e.now = last
 
     def mids(self) -> list[float | None]:
-        return [None if b == NO_PX or a == NO_PX else (b + a) * 0.5 for b, a in self.e.xl.tops()]
+        return [_mid(b, a) for b, a in self.e.xl.tops()]
 
     def due(self, now: int) -> None:
         """Mid rows and equity samples whose grid time has come (``now`` >= ``next``)."""
