@@ -28,8 +28,12 @@ FIGURES = {
 
 FRAME_WINDOW_S = 0.8  # frames and throughput are measured over this stretch of uninterrupted replay
 SETTLE_S = 0.5  # after the first snapshot, before the first key
-#: events in the benchmark's file: at 4-5M events/s the replay outlasts the keys and the frame window
+#: the fewest events in the benchmark's file
 UI_EVENTS = 10_000_000
+#: seconds of replay at the headless rate the file must hold: the engine runs from
+#: before the first frame through the settle, the keys and the frame window (about
+#: 2 s of running in all), and the replay may be a little faster with the UI attached
+REPLAY_S = 4.0
 
 _STARTUP_SCRIPT = """
 import asyncio, os, sys, time
@@ -155,11 +159,17 @@ def run(quick: bool) -> dict[str, float]:
     from hft_tui.engine.warmup import warm_up
 
     warm_up()
-    n = UI_EVENTS  # quick: fewer headless runs; the replay must outlast the measurement
+    # quick: fewer headless runs; the replay must outlast the measurement either way,
+    # so the file grows with the machine's speed (a fixed size ran out on a fast one)
+    n = UI_EVENTS
     with tempfile.TemporaryDirectory(prefix="hft-tui-bench-") as tmp:
         path = Path(tmp) / "sim.hft"
         _write(path, n)
         _backtest(path, "mm", warm=True)
+        need = int(_backtest(path, "mm") * REPLAY_S)
+        if need > n:
+            n = -(-need // 1_000_000) * 1_000_000
+            _write(path, n)
         headless = statistics.median(_backtest(path, "mm") for _ in range(1 if quick else 3))
         ui = asyncio.run(_drive(path))
         startup = _startup(path)
