@@ -3,6 +3,12 @@
 Lines arrive in snapshots with increasing sequence numbers; the panel keeps the
 newest ``MAX_LINES`` (bounded memory in a session of days) and filters them by
 category and strategy without asking the engine again.
+
+A line is time, category, strategy, text. In a narrow panel (a third of a
+160-column terminal) those columns would leave the text a dozen characters, cut
+before its price or its reason, so there the category goes (the line's colour
+tells fills, risk events and warnings apart; ``f`` filters by it) and the
+strategy column is as wide as the longest name.
 """
 
 from __future__ import annotations
@@ -23,6 +29,8 @@ from hft_tui.ui.widgets.status import format_exch_time
 MAX_LINES = 5000
 SIZE_STEP = 1000
 CATEGORIES = ("all", "order", "fill", "risk", "strategy", "feed", "engine")
+#: from this panel width on, lines show the category column and a full strategy column
+WIDE = 80
 
 
 class OrderLog(ScrollView, can_focus=True):
@@ -107,7 +115,7 @@ class OrderLog(ScrollView, can_focus=True):
     def render_lines(self, crop: Region) -> list[Strip]:
         # the widget's style walks every ancestor: once per pass, not once per line
         self._base = self.rich_style
-        self._strips.begin((self._base, self.size.width, self.app.theme))
+        self._strips.begin((self._base, self.size.width, self.app.theme, self._name_width()))
         if self._plain is None:
             self._plain = is_plain(self)
         lines = plain_lines(self, crop, self.render_line) if self._plain else super().render_lines(crop)
@@ -133,6 +141,18 @@ class OrderLog(ScrollView, can_focus=True):
         else:
             style = Style()
         stamp = format_exch_time(line.ts)[11:]
-        who = f"{line.strategy:<8.8}" if line.strategy else " " * 8
+        text = line.text
+        if line.strategy and text.startswith(f"{line.strategy}: "):
+            text = text[len(line.strategy) + 2 :]  # the strategy column says it already
         dim = Style(dim=True)
-        return line_strip([(f"{stamp} ", dim), (f"{line.category:<8.8} {who} ", dim), (line.text, style)], width, self._base)
+        if width >= WIDE:
+            who = f"{line.strategy:<8.8}"
+            columns = f"{stamp} {line.category:<8.8} {who} "
+        else:
+            n = self._name_width()
+            columns = f"{stamp} {line.strategy:<{n}.{n}} " if n else f"{stamp} "
+        return line_strip([(columns, dim), (text, style)], width, self._base)
+
+    def _name_width(self) -> int:
+        """The narrow layout's strategy column: the longest name seen, at most 8."""
+        return min(8, max((len(name) for name in self._strategies), default=0))
