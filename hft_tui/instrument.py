@@ -108,6 +108,12 @@ class Instrument:
     def lots_to_str(self, lots: int) -> str:
         return _format(int(lots) * self._lot_scaled, self._lot_dec)
 
+    def half_ticks_to_str(self, half_ticks: int) -> str:
+        """A price given in half ticks (a mid as bid + ask), exactly."""
+        if half_ticks % 2 == 0:
+            return self.ticks_to_str(half_ticks // 2)
+        return _format(int(half_ticks) * self._tick_scaled * 5, self._tick_dec + 1)
+
     # --- floats, for P&L and display only ----------------------------------------------
     @property
     def tick_value(self) -> float:

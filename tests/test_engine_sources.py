@@ -84,3 +84,21 @@ def test_sim_source_stream_does_not_depend_on_batch_sizes():
 
     a, b = drain(4096), drain(333)
     assert len(a) >= 20_000 and np.array_equal(a, b)
+
+
+def test_order_and_fill_log_lines_are_in_instrument_units():
+    """The order log shows what the user trades in (0.001 @ 60003.71), not ticks and lots."""
+    import re
+
+    from hft_tui.config import load
+    from hft_tui.engine.engine import Engine
+    from hft_tui.feeds.sim_source import SimSource
+    from hft_tui.strategies.loader import load_strategies
+
+    cfg = load(use_user_file=False)
+    engine = Engine(SimSource(seed=1, max_events=100_000), load_strategies(["mm"], cfg), cfg, mode="SIM")
+    engine.want_snapshots(True)
+    engine.run()
+    texts = {line.category: line.text for line in engine.logs if line.category in ("order", "fill")}
+    assert re.fullmatch(r"new post_only (buy|sell) 0\.00100 @ \d+\.\d\d #\d+", texts["order"]), texts
+    assert re.fullmatch(r"(bought|sold) 0\.\d{5} @ \d+\.\d\d #\d+ \((maker|taker)\)", texts["fill"]), texts

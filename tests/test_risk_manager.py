@@ -368,3 +368,13 @@ def test_limits_view_counts_and_rejections() -> None:
     assert rm.order_counts()["mm"] == {
         "orders_sent": 2, "lots_sent": 350, "cancels_sent": 0, "replaces_sent": 0, "fills": 1,
     }  # fmt: skip
+
+
+def test_refusals_speak_in_instrument_units() -> None:
+    """Limits are given in instrument units; the refusal that quotes them does too."""
+    rm = manager(max_position=0.003, price_band_bps=1.0)
+    send(rm, 1, qty=200)
+    assert order(rm, qty=101) == "max_position"
+    assert rm.last_message.endswith("worst-case position 0.00301 > 0.00300")
+    assert order(rm, px=BID - 1_000, ask=ASK + 1) == "price_band"  # mid 60000.015: a half tick
+    assert "price 59990.00 is more than 1 bps from mid 60000.015" in rm.last_message

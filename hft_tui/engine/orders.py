@@ -73,7 +73,7 @@ class OrderDesk:
         slot.orders[oid] = order
         self.sent += 1
         if e.verbose:
-            e.log("order", slot.name, f"new {kind} {'buy' if side > 0 else 'sell'} {qty} @ {px} #{oid}")
+            e.log("order", slot.name, f"new {kind} {'buy' if side > 0 else 'sell'} {self._size_at(sym, qty, px)} #{oid}")
         return oid
 
     def cancel(self, slot: Slot, order_id: int) -> bool:
@@ -206,10 +206,18 @@ class OrderDesk:
         e.portfolio.on_fill(slot.name, sym, side, px, qty, fee, liquidity, ts, order.order_id)
         self.n_fills += 1
         if e.verbose:
-            e.log("fill", slot.name, f"{'bought' if side > 0 else 'sold'} {qty} @ {px} #{order.order_id} ({liquidity})")
+            what = self._size_at(sym, qty, px)
+            e.log("fill", slot.name, f"{'bought' if side > 0 else 'sold'} {what} #{order.order_id} ({liquidity})")
         if slot.live:
             slot.wake_now = True
             e.call_hook(slot, slot.strategy.on_fill, slot.ctx, Fill(order.order_id, sym, side, px, qty, fee, liquidity, ts, done))
+
+    def _size_at(self, sym: int, qty: int, px: int | None) -> str:
+        """'0.001 @ 60003.71' for the log, in instrument units (the symbol too with several)."""
+        ins = self.e.instruments[sym]
+        at = "market" if px is None else ins.ticks_to_str(px)
+        text = f"{ins.lots_to_str(qty)} @ {at}"
+        return f"{text} {ins.symbol}" if self.e.n_syms > 1 else text
 
     def _close(self, slot: Slot, order: OwnOrder, kind: int, aux: int, why: str = "") -> None:
         oid = order.order_id

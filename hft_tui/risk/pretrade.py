@@ -114,7 +114,7 @@ class PreTrade:
         if (side != 1 and side != -1) or qty <= 0 or kind not in self._kind_ok or not 0 <= sym < self._ns:
             return self._fail(si, "bad_order", f"side {side}, qty {qty}, kind {kind}, sym {sym}")
         if kind != MARKET and (px is None or px <= 0):
-            return self._fail(si, "bad_order", f"a {kind} order needs a positive price, got {px}")
+            return self._fail(si, "bad_order", f"a {kind} order needs a positive price, got {px} ticks")
         if self._resyncing[sym]:
             return self._fail(si, "stale_feed", f"{self.instruments[sym].symbol} book resyncing: not exact")
         led, lim, glim = self.ledger, self._lim[si], self._glim
@@ -136,7 +136,7 @@ class PreTrade:
         if self._stale[k] and not reducing:
             return self._fail(si, "stale_feed", f"no fresh data for {self.instruments[sym].symbol}")
         if qty > lim.order_lots[sym]:
-            return self._fail(si, "max_order_qty", f"{qty} lots > {lim.order_lots[sym]}")
+            return self._fail(si, "max_order_qty", f"size {self._qty(sym, qty)} > {self._qty(sym, lim.order_lots[sym])}")
         mid2 = None
         if bb is not None and ba is not None:
             mid2 = bb + ba
@@ -149,25 +149,26 @@ class PreTrade:
             if mid2 is None:
                 return self._fail(si, "no_mid", "no mid price to check the price band against")
             if kind != MARKET and abs(2 * px - mid2) * 10_000 > mid2 * lim.band_bps:
-                return self._fail(si, "price_band", f"price {px} is more than {lim.band_bps:g} bps from mid {mid2 / 2:g}")
+                mid = self.instruments[sym].half_ticks_to_str(mid2)
+                return self._fail(si, "price_band", f"price {self._px(sym, px)} is more than {lim.band_bps:g} bps from mid {mid}")
         if px * qty > lim.notional_units[sym]:
             return self._fail(si, "max_order_notional", f"notional {px * qty * self._unit[sym]:.2f} > {lim.values.max_order_notional:g}")
         if kind == POST_ONLY and lim.post_only_check:
             if (ba is not None and px >= ba) if side > 0 else (bb is not None and px <= bb):
-                return self._fail(si, "post_only_cross", f"post-only price {px} would cross the best")
+                return self._fail(si, "post_only_cross", f"post-only price {self._px(sym, px)} would cross the best")
         if lim.self_trade_check:
             own = led.own_ask[k] if side > 0 else led.own_bid[k]
             if own is not None and (kind == MARKET or (px >= own if side > 0 else px <= own)):
-                return self._fail(si, "self_trade", f"would trade against own resting order at {own}")
+                return self._fail(si, "self_trade", f"would trade against own resting order at {self._px(sym, own)}")
         if new_order:
             if led.n_open[si] >= lim.open_orders:
                 return self._fail(si, "max_open_orders", f"{led.n_open[si]} open orders")
             if led.n_open_total >= glim.open_orders:
                 return self._fail(si, "max_open_orders", f"{led.n_open_total} open orders in total")
         if not reducing and abs(worst) > lim.position_lots[sym]:
-            return self._fail(si, "max_position", f"worst-case position {worst} lots > {lim.position_lots[sym]}")
+            return self._fail(si, "max_position", f"worst-case position {self._qty(sym, worst)} > {self._qty(sym, lim.position_lots[sym])}")
         if not greducing and abs(gworst) > glim.position_lots[sym]:
-            return self._fail(si, "max_position", f"worst-case total position {gworst} lots > {glim.position_lots[sym]}")
+            return self._fail(si, "max_position", f"worst-case total position {self._qty(sym, gworst)} > {self._qty(sym, glim.position_lots[sym])}")
         # gross: this symbol's worst-case exposure after the order at the current mid,
         # plus the other symbols' at their last mids (a loop only with several symbols)
         value = (mid2 if mid2 is not None else 2 * px) * self._half_unit[sym]
@@ -190,6 +191,13 @@ class PreTrade:
         if not self._grate.allows(now):
             return self._fail(si, "rate_limit", f"{glim.rate} messages in the last second in total")
         return None
+
+    # --- texts of refusals: instrument units, as the limits are given -------------------
+    def _px(self, sym: int, ticks: int) -> str:
+        return self.instruments[sym].ticks_to_str(ticks)
+
+    def _qty(self, sym: int, lots: int) -> str:
+        return self.instruments[sym].lots_to_str(lots)
 
     def _gross_others(self, si: int, skip: int) -> float:
         """Worst-case gross notional of a strategy (si >= 0) or of all (si < 0) over
