@@ -65,7 +65,7 @@ class LimitValues:
     max_position: float = 0.2  # base units, absolute, per symbol, open orders included
     max_gross_notional: float = 20000.0  # quote: sum over symbols of |exposure| x mid
     max_open_orders: float = 20  # open and in-flight orders
-    max_order_rate: float = 50  # orders + replaces + cancels per second of event time
+    max_order_rate: float = 100  # orders + replaces + cancels per second of event time
     price_band_bps: float = 100.0  # limit price within this many bps of mid
     daily_loss: float = 500.0  # quote, equity below the UTC day's first value
     max_drawdown: float = 1000.0  # quote, equity below its running peak
