@@ -126,3 +126,22 @@ def test_mm_wake_settings_follow_parameters():
     assert mm.wake_ticks == 7 and mm.timer_ms == 250.0
     mm.params["requote_ticks"] = 9
     assert mm.wake_ticks == 9
+
+
+def test_grid_does_not_retry_a_refused_level_at_every_wake():
+    """Under a tight rate limit the grid waits for the grid to move (or an order to end)
+    before it tries a refused level again; retrying on every best-price tick sent a
+    refused order per tick."""
+    from hft_tui.config import load
+    from hft_tui.engine.engine import Engine
+    from hft_tui.feeds.sim_source import SimSource
+
+    cfg = load(use_user_file=False, overrides=["risk.max_order_rate=10"])
+    engine = Engine(SimSource(seed=1, max_events=300_000), load_strategies(["grid"], cfg), cfg)
+    engine.run()
+    refused = engine.risk.rejections.get("rate_limit", 0)
+    (slot,) = engine.slots
+    assert refused > 0  # the limit bites: the test means something
+    # a grid move tries each missing level once (some are refused again); retrying at
+    # every wake refused about five orders per wake-up here
+    assert refused < slot.wakes, (refused, slot.wakes)

@@ -5,7 +5,9 @@ lots on a fixed price grid of ``spacing`` ticks. The grid is anchored on the
 mid price rounded to a multiple of ``spacing``, so the wanted prices change
 only when the mid crosses a grid line: most wake-ups compare a few integers
 and return. Bids stop while the position is at ``+max_position`` lots, asks
-while it is at ``-max_position``.
+while it is at ``-max_position``. A level the risk manager refused (a rate
+limit, say) is tried again when the grid moves or one of its orders fills or
+closes, not at every wake-up: that would send a refused order per tick.
 
 Parameters (prices in ticks, sizes in lots of the traded instrument):
 
@@ -47,6 +49,7 @@ class Grid(Strategy):
         self.anchor: int | None = None
         self.bids: dict[int, int] = {}  # price -> order id
         self.asks: dict[int, int] = {}
+        self.refused = False  # a level of the current grid was refused
 
     def on_wake(self, ctx: Context) -> None:
         p = self.params
@@ -58,9 +61,10 @@ class Grid(Strategy):
         spacing = p["spacing"]
         anchor = ((bid[0] + ask[0]) // 2) // spacing * spacing
         pos = ctx.position(sym)
-        if anchor == self.anchor and self._sides_ok(pos):
+        if anchor == self.anchor and (self.refused or self._sides_ok(pos)):
             return
         self.anchor = anchor
+        self.refused = False
         inner = p["offset"] * spacing
         n = p["levels"]
         # Never quote through the touch: post-only would be rejected anyway.
@@ -91,6 +95,8 @@ class Grid(Strategy):
                 oid = ctx.sell(p["size"], px, p["sym"], POST_ONLY)
             if oid is not None:
                 live[px] = oid
+            else:
+                self.refused = True
 
     def on_fill(self, ctx: Context, fill: Fill) -> None:
         if fill.done:
