@@ -87,29 +87,36 @@ def _summary(report: dict[str, Any]) -> Table:
     return table
 
 
-def _symbols(report: dict[str, Any]) -> Table:
-    table = Table(title="per symbol", title_justify="left", show_edge=False, pad_edge=False)
-    for col in ("scope", "symbol", "maker vol", "taker vol", "avg |pos|", "max |pos|"):
-        table.add_column(col, justify="left" if col in ("scope", "symbol") else "right")
-    horizons: list[str] = []
-    for s in report["scopes"].values():
-        for row in s["symbols"].values():
-            horizons = list(row["markouts"])
-            break
-        break
+#: (scope, symbol) columns per per-symbol table: five fit in 80 columns with the labels
+SYMBOL_COLUMNS = 4
+
+
+def _symbols(report: dict[str, Any]) -> list[Table]:
+    """Per scope and symbol: volumes, inventory and markouts, one column each (as the
+    summary: the figures down, so that a narrow terminal never cuts a number short)."""
+    columns = [(name, sym, row) for name, s in report["scopes"].items() for sym, row in s["symbols"].items()]
+    horizons = list(columns[0][2]["markouts"]) if columns else []
+    rows: list[tuple[str, Callable[[dict[str, Any]], str]]] = [
+        ("maker volume", lambda r: qty(r["maker_volume"])),
+        ("taker volume", lambda r: qty(r["taker_volume"])),
+        ("avg |position|", lambda r: qty(r["avg_inventory"])),
+        ("max |position|", lambda r: qty(r["max_inventory"])),
+    ]
     for h in horizons:
-        table.add_column(f"markout {h}", justify="right")
-    for name, s in report["scopes"].items():
-        for sym, row in s["symbols"].items():
-            marks = []
-            for h in horizons:
-                m = row["markouts"][h]
-                marks.append("-" if m["quote_per_unit"] is None else f"{m['quote_per_unit']:.4f} ({m['bps']:.2f} bp)")
-            table.add_row(
-                name, sym, qty(row["maker_volume"]), qty(row["taker_volume"]),
-                qty(row["avg_inventory"]), qty(row["max_inventory"]), *marks,
-            )  # fmt: skip
-    return table
+        rows.append((f"markout {h}", lambda r, h=h: _num(4)(r["markouts"][h]["quote_per_unit"])))
+        rows.append(("  in bp", lambda r, h=h: _num(2)(r["markouts"][h]["bps"])))
+    tables = []
+    for first in range(0, max(1, len(columns)), SYMBOL_COLUMNS):
+        title = "per symbol" if first == 0 else None
+        table = Table(title=title, title_justify="left", show_edge=False, pad_edge=False)
+        table.add_column("")
+        part = columns[first : first + SYMBOL_COLUMNS]
+        for name, sym, _ in part:
+            table.add_column(f"{name}\n{sym}", justify="right", style="bold" if name == "total" else None)
+        for label, fmt in rows:
+            table.add_row(label, *[fmt(row) for _, _, row in part])
+        tables.append(table)
+    return tables
 
 
 def _extras(report: dict[str, Any]) -> Table:
@@ -129,4 +136,4 @@ def _extras(report: dict[str, Any]) -> Table:
 
 def render_report(report: dict[str, Any]) -> Group:
     """The report as a group of rich tables."""
-    return Group(_summary(report), Text(""), _symbols(report), Text(""), _extras(report))
+    return Group(_summary(report), Text(""), *_symbols(report), Text(""), _extras(report))

@@ -135,3 +135,12 @@ def test_degenerate_runs_give_none_not_nan() -> None:
     console.print(render_report(r))
     (sharpe_line,) = [line for line in console.export_text().splitlines() if line.startswith("Sharpe")]
     assert [cell.strip() for cell in sharpe_line.split("│")[1:]] == ["-", "-"]
+
+
+def test_report_fits_80_columns_without_cutting_numbers() -> None:
+    counts = {"a": {"orders_sent": 200, "lots_sent": 400, "cancels_sent": 100, "replaces_sent": 5, "fills": 86}}
+    console = Console(width=80, record=True)
+    console.print(render_report(m.build_report(_run(), order_counts=counts)))
+    text = console.export_text()
+    assert "…" not in text, text
+    assert "markout 10s" in text and "max |position|" in text
