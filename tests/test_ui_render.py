@@ -111,3 +111,13 @@ async def test_status_and_panels_follow_at_their_own_pace_and_catch_up():
         link._snap = replace(link._snap, engine_state="paused")
         await pilot.pause(0.06)
         assert "paused" in str(status.render())
+
+
+def test_an_own_order_cell_never_cuts_a_number():
+    from hft_tui.ui.widgets.ladder import own_cell
+
+    assert own_cell("0.01@0.03", 9) == "0.01@0.03"
+    assert own_cell("0.001@0.01234", 9) == "0.001@…"  # not "0.001@0": first in the queue
+    assert own_cell("12345.678@1", 9) == "12345.678"
+    assert own_cell("123456.789@1", 9) == "…"
+    assert own_cell("0.00123", 9) == "0.00123"

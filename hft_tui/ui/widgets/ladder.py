@@ -46,6 +46,18 @@ def _trim(decimal: str) -> str:
     return decimal.rstrip("0").rstrip(".") if "." in decimal else decimal
 
 
+def own_cell(text: str, width: int) -> str:
+    """An own-order cell ("size@ahead") in ``width`` characters, never a number cut
+    short: "0.001@0.01234" in 9 would read "0.001@0", first in the queue. What does not
+    fit becomes an ellipsis: the queue figure first, then the size."""
+    if len(text) <= width:
+        return text
+    size, at, _ = text.partition("@")
+    if at and len(size) + 2 <= width:
+        return size + "@…"
+    return size if len(size) <= width else "…"
+
+
 class DepthLadder(Widget, can_focus=True):
     DEFAULT_CSS = """
     DepthLadder { height: 1fr; min-width: 36; background: $background; }
@@ -272,7 +284,7 @@ class DepthLadder(Widget, can_focus=True):
             px_style = dim if row.inside else price_style
         parts: list[tuple[str, Style]] = []
         if own_w:
-            parts.append((row.own_bid[:own_w].rjust(own_w), own_style))
+            parts.append((own_cell(row.own_bid, own_w).rjust(own_w), own_style))
         parts.append((" " + (fmt_qty(row.bid) if row.bid else "").rjust(size_w), bid_style))
         if bar_w:
             parts.append((("█" * row.bar_bid).rjust(bar_w), bid_style))
@@ -281,6 +293,6 @@ class DepthLadder(Widget, can_focus=True):
             parts.append((("█" * row.bar_ask).ljust(bar_w), ask_style))
         parts.append(((fmt_qty(row.ask) if row.ask else "").ljust(size_w) + " ", ask_style))
         if own_w:
-            parts.append((row.own_ask[:own_w].ljust(own_w), own_style))
+            parts.append((own_cell(row.own_ask, own_w).ljust(own_w), own_style))
         parts.append((" " + (_trim(fmt_qty(row.traded)) if row.traded else ""), dim))
         return line_strip(parts, width, self._base, combined=True)
