@@ -121,3 +121,12 @@ def test_an_own_order_cell_never_cuts_a_number():
     assert own_cell("12345.678@1", 9) == "12345.678"
     assert own_cell("123456.789@1", 9) == "…"
     assert own_cell("0.00123", 9) == "0.00123"
+
+
+def test_a_limit_shows_whole_in_a_narrow_risk_panel():
+    from hft_tui.ui.widgets.risk import usage_text
+
+    assert usage_text(120.045, 20_000, 40) == "120.045 / 20,000"
+    assert usage_text(120.045, 20_000, 12) == "120 / 20k"  # not "120.045 / 2…"
+    assert usage_text(1_234_567.8, 5e6, 12) == "1.23M / 5M"
+    assert usage_text(0.002, 0.2, 12) == "0.002 / 0.2"

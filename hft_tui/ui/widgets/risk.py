@@ -10,6 +10,8 @@ from hft_tui.engine.snapshot import LimitView, StrategyView
 from hft_tui.ui.colours import app_style
 
 BAR_WIDTH = 12
+#: below this panel width the bars are half as long, leaving the names and figures room
+NARROW = 60
 
 
 def _bar_style(fraction: float) -> str:
@@ -22,6 +24,22 @@ def _bar_style(fraction: float) -> str:
 
 def _fit(text: str, width: int) -> str:
     return text if len(text) <= width else text[: max(0, width - 1)] + "…"
+
+
+def _short(x: float) -> str:
+    """A figure in at most about six characters: 20k, 1.5M, 7.296, 0.002."""
+    if abs(x) >= 1e4:
+        for scale, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+            if abs(x) >= scale:
+                return f"{x / scale:.3g}{suffix}"
+    return f"{x:.4g}"
+
+
+def usage_text(used: float, limit: float, width: int) -> str:
+    """'used / limit' in ``width`` characters: in full if it fits, else in short figures,
+    so that a narrow panel shows the limit rather than its first digit."""
+    full = f"{used:,.6g} / {limit:,.6g}"
+    return full if len(full) <= width else _fit(f"{_short(used)} / {_short(limit)}", width)
 
 
 class RiskPanel(Widget):
@@ -76,19 +94,19 @@ class RiskPanel(Widget):
             states.append(" · ")
             states.append(f"{s.name} {s.state}", style=app_style(self.app, "halted") if s.state != "ACTIVE" else "")
         # plain lines, laid out here: a rich Table measures every cell on every redraw
-        width = max(BAR_WIDTH + 12, self.size.width)
-        value_w = (width - BAR_WIDTH - 2) * 2 // 5
-        name_w = width - BAR_WIDTH - value_w - 2
+        bar_w = BAR_WIDTH if self.size.width >= NARROW else BAR_WIDTH // 2
+        width = max(bar_w + 12, self.size.width)
+        value_w = (width - bar_w - 2) * 2 // 5
+        name_w = width - bar_w - value_w - 2
         table = Text(no_wrap=True, overflow="ellipsis")
         for limit in limits:
             frac = min(1.0, limit.utilisation)
-            cells = round(frac * BAR_WIDTH)
+            cells = round(frac * bar_w)
             name = limit.key if limit.scope == "global" else f"{limit.key} ({limit.scope})"
-            value = f"{limit.used:,.6g} / {limit.limit:,.6g}"
             table.append("\n" if table else "")
             table.append(_fit(name, name_w).ljust(name_w) + " ")
-            table.append("█" * cells + "·" * (BAR_WIDTH - cells), style=app_style(self.app, _bar_style(frac)))
-            table.append(" " + _fit(value, value_w).rjust(value_w))
+            table.append("█" * cells + "·" * (bar_w - cells), style=app_style(self.app, _bar_style(frac)))
+            table.append(" " + usage_text(limit.used, limit.limit, value_w).rjust(value_w))
         parts: list[RenderableType] = [states, table]
         if rejections:
             total = sum(n for _, n in rejections)
