@@ -258,3 +258,16 @@ def test_source_clears_stale_only_after_the_snapshot_is_read():
 def test_raw_without_record_is_a_clear_error(capsys):
     assert main(["live", "--raw", "--ws-url", "ws://127.0.0.1:9", "--rest-url", "http://127.0.0.1:9"]) == 2
     assert "--raw needs --record" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", ["live", "record"])
+def test_symbols_may_be_given_as_arguments(command):
+    from hft_tui.cli import build_parser
+    from hft_tui.commands.live import feed_settings
+    from hft_tui.config import load
+    from hft_tui.feeds.binance_config import live_config
+
+    extra = ["-o", "out"] if command == "record" else []
+    args = build_parser().parse_args([command, "btcusdt", "ETHUSDT", "--symbols", "SOLUSDT", *extra])
+    live = feed_settings(live_config(load(use_user_file=False)), args)
+    assert list(live.symbols) == ["BTCUSDT", "ETHUSDT", "SOLUSDT"]

@@ -1,6 +1,6 @@
 """`hft-tui live`: the workstation on Binance's public streams, paper trading.
 
-    hft-tui live [--symbols BTCUSDT,ETHUSDT] [--market spot|usdm] [--ws-url URL --rest-url URL]
+    hft-tui live [SYMBOL ... | --symbols BTCUSDT,ETHUSDT] [--market spot|usdm] [--ws-url URL --rest-url URL]
                  [--strategy NAME_OR_PATH ...] [--record DIR [--raw]] [--config FILE] [--set k=v ...]
 
 Market data is live; orders are not: every order is a paper order matched by
@@ -14,6 +14,7 @@ feed (the ``hft-tui record`` layout).
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 from hft_tui.commands.run import add_session_arguments
 
@@ -22,12 +23,29 @@ HELP = "open the workstation on live Binance data (paper trading: no order is ev
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_session_arguments(parser)
+    add_feed_arguments(parser)
+    parser.add_argument("--record", metavar="DIR", help="also record the feed into DIR while trading")
+    parser.add_argument("--raw", action="store_true", help="with --record: also the raw messages (gzip)")
+
+
+def add_feed_arguments(parser: argparse.ArgumentParser) -> None:
+    """Which streams and where from: shared by ``live`` and ``record``."""
+    parser.add_argument("symbol_list", nargs="*", metavar="SYMBOL", help="symbols to trade (or --symbols)")
     parser.add_argument("--symbols", help="comma-separated, e.g. BTCUSDT,ETHUSDT (default: live.symbols)")
     parser.add_argument("--market", choices=("spot", "usdm"), help="default: live.market")
     parser.add_argument("--ws-url", help="WebSocket base URL (testnet, a local server, ...)")
     parser.add_argument("--rest-url", help="REST base URL for snapshots and symbol rules")
-    parser.add_argument("--record", metavar="DIR", help="also record the feed into DIR while trading")
-    parser.add_argument("--raw", action="store_true", help="with --record: also the raw messages (gzip)")
+
+
+def feed_settings(live: Any, args: argparse.Namespace) -> Any:
+    """The ``[live]`` settings with the command line's feed arguments over them."""
+    from hft_tui.errors import HftError
+
+    symbols = [*args.symbol_list, *(s for s in (args.symbols or "").split(",") if s.strip())] or None
+    try:
+        return live.replace(market=args.market, symbols=symbols, ws_url=args.ws_url, rest_url=args.rest_url)
+    except (TypeError, ValueError) as exc:
+        raise HftError(str(exc)) from None
 
 
 def build_engine(args: argparse.Namespace):
@@ -42,13 +60,7 @@ def build_engine(args: argparse.Namespace):
     if args.raw and not args.record:
         raise HftError("--raw needs --record DIR")
     cfg, specs = load_session(args, ["mm"])
-    symbols = [s for s in (args.symbols or "").split(",") if s.strip()] or None
-    try:
-        live = live_config(cfg).replace(
-            market=args.market, symbols=symbols, ws_url=args.ws_url, rest_url=args.rest_url
-        )
-    except (TypeError, ValueError) as exc:
-        raise HftError(str(exc)) from None
+    live = feed_settings(live_config(cfg), args)
     source = BinanceSource(live)
     if args.record:
         from hft_tui.feeds.recording_source import RecordingSource

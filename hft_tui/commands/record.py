@@ -1,4 +1,4 @@
-"""`hft-tui record --symbols A,B -o DIR [--raw]`: record Binance market data to tick files.
+"""`hft-tui record [SYMBOL ... | --symbols A,B] -o DIR [--raw]`: record Binance market data to tick files.
 
 Connects like the live mode does (same ``[live]`` settings and URL options),
 keeps every book exact (resyncing when needed) and writes the normalised
@@ -20,10 +20,9 @@ STATUS_EVERY_S = 10.0
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--symbols", help="comma-separated, e.g. BTCUSDT,ETHUSDT (default: live.symbols)")
-    parser.add_argument("--market", choices=("spot", "usdm"), help="default: live.market")
-    parser.add_argument("--ws-url", help="WebSocket base URL (testnet, a local server, ...)")
-    parser.add_argument("--rest-url", help="REST base URL for snapshots and symbol rules")
+    from hft_tui.commands.live import add_feed_arguments
+
+    add_feed_arguments(parser)
     parser.add_argument("-o", "--out", required=True, metavar="DIR", help="output directory")
     parser.add_argument("--raw", action="store_true", help="also write raw messages (gzip, <ns> <message> lines)")
     parser.add_argument("--duration", type=float, metavar="S", help="stop after S seconds")
@@ -34,18 +33,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from hft_tui import jit
+    from hft_tui.commands.live import feed_settings
     from hft_tui.config import load
-    from hft_tui.errors import HftError
     from hft_tui.feeds.binance_config import live_config
     from hft_tui.feeds.binance_source import BinanceSource
     from hft_tui.recorder import Recorder
 
-    cfg = live_config(load(args.config, args.set))
-    symbols = [s for s in (args.symbols or "").split(",") if s.strip()] or None
-    try:
-        cfg = cfg.replace(market=args.market, symbols=symbols, ws_url=args.ws_url, rest_url=args.rest_url)
-    except (TypeError, ValueError) as exc:
-        raise HftError(str(exc)) from None
+    cfg = feed_settings(live_config(load(args.config, args.set)), args)
     jit.prepare(["book", "binance"])  # announces a first-run compile, then loads from the cache
     source = BinanceSource(cfg)
     recorder = Recorder.for_live(args.out, source.instruments, cfg, args.raw)
