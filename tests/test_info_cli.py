@@ -66,10 +66,10 @@ def test_info_on_a_good_file(tmp_path, capsys):
     ]
 
 
-def test_info_on_a_damaged_file_warns_and_exits_0(tmp_path, capsys):
+def test_info_on_a_damaged_file_warns_and_exits_1(tmp_path, capsys):
     path = make(tmp_path / "btc.hft")
     path.write_bytes(path.read_bytes()[:-10])
-    assert cli.main(["info", str(path)]) == 0
+    assert cli.main(["info", str(path)]) == 1
     out, err = capsys.readouterr()
     warning = f"warning: {path}: last chunk truncated at byte 43504; replaying 900 events before it"
     assert err.splitlines() == [warning]

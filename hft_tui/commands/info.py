@@ -1,7 +1,9 @@
 """`hft-tui info FILE [FILE ...]`: describe tick files and check their integrity.
 
-Exit status 0 when every file is a readable tick file, even a damaged one (its
-warnings go to stderr as well); 2 when any file is not a tick file.
+Exit status 0 when every file is whole; 1 when a file is readable but damaged
+(a truncated or corrupt chunk: its warnings go to stderr as well, and what can
+be read is described), so that a script checking recordings sees it; 2 when a
+file is not a tick file at all.
 """
 
 from __future__ import annotations
@@ -88,6 +90,8 @@ def run(args: argparse.Namespace) -> int:
         print(("\n" if readers else "") + describe(reader))
         for warning in reader.warnings:
             print(warning, file=sys.stderr)
+        if reader.warnings:
+            status = max(status, 1)
         readers.append(reader)
     if len(readers) > 1:
         try:
