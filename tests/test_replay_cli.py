@@ -169,3 +169,12 @@ def test_a_converted_input_takes_the_place_of_the_first_one_converted(tardis, re
     with prepare_inputs(args) as inputs:
         assert inputs.paths[0] == str(recorded) and inputs.paths[2] == str(other)
         assert inputs.paths[1].endswith("tardis.hft") and os.path.exists(inputs.paths[1])
+
+
+@pytest.mark.parametrize("command", ["replay", "backtest"])
+def test_a_file_with_no_readable_event_is_one_line(tmp_path, capsys, command, recorded):
+    cut = tmp_path / "cut.hft"
+    cut.write_bytes(recorded.read_bytes()[:300])  # the header and a piece of the first chunk
+    extra = ["--strategy", "mm"] if command == "backtest" else []
+    line = one_line_error(capsys, [command, str(cut), *extra])
+    assert line.startswith(f"error: nothing to {command}: no readable events (") and "truncated" in line

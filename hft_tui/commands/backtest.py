@@ -132,6 +132,11 @@ def _source(args: argparse.Namespace, cfg: dict, paths: list[str]):
     from hft_tui.feeds.replay import ReplaySource
 
     src = ReplaySource(paths)
+    try:
+        src.require_events("backtest")
+    except HftError:
+        src.stop()
+        raise
     info = {"kind": "files", "files": [os.path.basename(f) for f in args.files]}
     if args.format:
         info["format"] = args.format

@@ -80,6 +80,7 @@ def open_replay(paths: list[str], specs: list, cfg: dict, *, speed: float | None
 
     source = ReplaySource(paths, batch_events=batch_events or engine_settings(cfg).batch_events)
     try:
+        source.require_events("replay")
         start_ns = None if start is None else start_time(start, source.first_ts, source.last_ts)
         return ReplayLink(source, specs, cfg, speed=speed, start_ns=start_ns, paused=paused)
     except BaseException:

@@ -19,6 +19,7 @@ from collections.abc import Iterable, Iterator
 import numpy as np
 from numba import njit
 
+from hft_tui.errors import HftError
 from hft_tui.events import EOM, EVENT_DTYPE
 from hft_tui.instrument import Instrument
 from hft_tui.stream import DEFAULT_BATCH_EVENTS, EventStream, open_stream
@@ -69,6 +70,12 @@ class ReplaySource:
     @property
     def warnings(self) -> list[str]:
         return self._stream.warnings
+
+    def require_events(self, doing: str) -> None:
+        """HftError naming why (a truncated file, say) when there is no event to ``doing``."""
+        if not self.n_events:
+            why = "; ".join(w.removeprefix("warning: ") for w in self.warnings) or "the files are empty"
+            raise HftError(f"nothing to {doing}: no readable events ({why})")
 
     @property
     def progress(self) -> float:
