@@ -25,7 +25,7 @@ import importlib
 import sys
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from pathlib import Path
 from types import ModuleType
 from typing import Any, TextIO
@@ -138,6 +138,9 @@ def forget_compiled(kernel_list: Iterable[Any]) -> None:
                 pass
 
 
+#: with kernels to compile, how long ``meanwhile`` may fail before the compiling starts
+FAIL_FAST_S = 1.0
+
 _STDERR: Any = object()  # default stream: sys.stderr as it is at call time, not at import (tests swap it)
 
 
@@ -168,6 +171,12 @@ def prepare(
         return _load(mods, kernel_list, dirs, fingerprint, stream)
     with ThreadPoolExecutor(max_workers=1) as pool:
         side = pool.submit(meanwhile)
+        if not is_warm(kernel_list):
+            # A first run compiles for a minute: a mistake the work finds at once
+            # (a bad --start, a missing strategy file) is reported before that.
+            wait([side], timeout=FAIL_FAST_S)
+            if side.done():
+                side.result()
         elapsed = _load(mods, kernel_list, dirs, fingerprint, stream)
         side.result()  # its exception, if any
     return elapsed

@@ -121,3 +121,17 @@ def test_meanwhile_work_runs_beside_the_loading_and_its_error_surfaces():
 
     with pytest.raises(ValueError, match="no such tick file"):
         jit.prepare(["book"], stream=None, meanwhile=broken)
+
+
+def test_with_kernels_to_compile_a_quick_failure_of_meanwhile_comes_first(monkeypatch):
+    """A first run's compile takes a minute; a bad argument found at once must not wait for it."""
+    compiled = []
+    monkeypatch.setattr(jit, "is_warm", lambda kernel_list: False)
+    monkeypatch.setattr(jit, "_load", lambda *a: compiled.append(1))
+
+    def broken():
+        raise ValueError("--start: not a time")
+
+    with pytest.raises(ValueError, match="not a time"):
+        jit.prepare(["book"], stream=None, meanwhile=broken)
+    assert compiled == []
