@@ -130,3 +130,4 @@ def test_a_limit_shows_whole_in_a_narrow_risk_panel():
     assert usage_text(120.045, 20_000, 12) == "120 / 20k"  # not "120.045 / 2…"
     assert usage_text(1_234_567.8, 5e6, 12) == "1.23M / 5M"
     assert usage_text(0.002, 0.2, 12) == "0.002 / 0.2"
+    assert usage_text(0.995708, 1000, 12) == "0.996 / 1000"  # fewer digits rather than "10…"

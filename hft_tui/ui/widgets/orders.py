@@ -8,7 +8,8 @@ A line is time, category, strategy, text. In a narrow panel (a third of a
 160-column terminal) those columns would leave the text a dozen characters, cut
 before its price or its reason, so there the category goes (the line's colour
 tells fills, risk events and warnings apart; ``f`` filters by it) and the
-strategy column is as wide as the longest name.
+strategy column is as wide as the longest name; in a panel narrower still
+(an 80-column terminal) the time drops its hours, which the status line shows.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ SIZE_STEP = 1000
 CATEGORIES = ("all", "order", "fill", "risk", "strategy", "feed", "engine")
 #: from this panel width on, lines show the category column and a full strategy column
 WIDE = 80
+#: below this one the time loses its hours (the status line shows them): MM:SS.mmm
+NARROW = 50
 
 
 class OrderLog(ScrollView, can_focus=True):
@@ -140,7 +143,7 @@ class OrderLog(ScrollView, can_focus=True):
             style = app_style(self.app, "own-order")
         else:
             style = Style()
-        stamp = format_exch_time(line.ts)[11:]
+        stamp = format_exch_time(line.ts)[11 if width >= NARROW else 14 :]
         text = line.text
         if line.strategy and text.startswith(f"{line.strategy}: "):
             text = text[len(line.strategy) + 2 :]  # the strategy column says it already

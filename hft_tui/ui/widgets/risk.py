@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from rich.console import Group, RenderableType
 from rich.text import Text
 from textual.widget import Widget
@@ -10,8 +12,10 @@ from hft_tui.engine.snapshot import LimitView, StrategyView
 from hft_tui.ui.colours import app_style
 
 BAR_WIDTH = 12
-#: below this panel width the bars are half as long, leaving the names and figures room
+#: below this panel width the bars are half as long, leaving the names and figures room,
+#: and below the second there are none
 NARROW = 60
+BARLESS = 36
 
 
 def _bar_style(fraction: float) -> str:
@@ -26,20 +30,28 @@ def _fit(text: str, width: int) -> str:
     return text if len(text) <= width else text[: max(0, width - 1)] + "…"
 
 
-def _short(x: float) -> str:
-    """A figure in at most about six characters: 20k, 1.5M, 7.296, 0.002."""
+def _short(x: float, digits: int) -> str:
+    """A figure in ``digits`` significant digits, thousands as k, M, G: 20k, 1.5M, 7.296."""
+    if not math.isfinite(x):
+        return str(x)  # inf: no limit
     if abs(x) >= 1e4:
         for scale, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
             if abs(x) >= scale:
-                return f"{x / scale:.3g}{suffix}"
-    return f"{x:.4g}"
+                return f"{x / scale:.{min(digits, 3)}g}{suffix}"
+    if x == int(x):
+        return str(int(x))  # 1000, not 1e+03
+    return f"{x:.{digits}g}"
 
 
 def usage_text(used: float, limit: float, width: int) -> str:
-    """'used / limit' in ``width`` characters: in full if it fits, else in short figures,
-    so that a narrow panel shows the limit rather than its first digit."""
-    full = f"{used:,.6g} / {limit:,.6g}"
-    return full if len(full) <= width else _fit(f"{_short(used)} / {_short(limit)}", width)
+    """'used / limit' in ``width`` characters: in full if it fits, else in ever shorter
+    figures, so that a narrow panel shows the limit rather than its first digit."""
+    text = f"{used:,.6g} / {limit:,.6g}"
+    for digits in (4, 3, 2):
+        if len(text) <= width:
+            break
+        text = f"{_short(used, digits)} / {_short(limit, digits)}"
+    return _fit(text, width)
 
 
 class RiskPanel(Widget):
@@ -94,10 +106,13 @@ class RiskPanel(Widget):
             states.append(" · ")
             states.append(f"{s.name} {s.state}", style=app_style(self.app, "halted") if s.state != "ACTIVE" else "")
         # plain lines, laid out here: a rich Table measures every cell on every redraw
-        bar_w = BAR_WIDTH if self.size.width >= NARROW else BAR_WIDTH // 2
-        width = max(bar_w + 12, self.size.width)
-        value_w = (width - bar_w - 2) * 2 // 5
-        name_w = width - bar_w - value_w - 2
+        # the figures are the truth and the bars a picture: bars shrink, then go, first
+        width = max(12, self.size.width)
+        bar_w = BAR_WIDTH if width >= NARROW else BAR_WIDTH // 2 if width >= BARLESS else 0
+        room = width - bar_w - (2 if bar_w else 1)
+        widest = max((len(usage_text(lv.used, lv.limit, 99)) for lv in limits), default=0)
+        value_w = min(widest, room // 2)
+        name_w = room - value_w
         table = Text(no_wrap=True, overflow="ellipsis")
         for limit in limits:
             frac = min(1.0, limit.utilisation)
@@ -105,8 +120,12 @@ class RiskPanel(Widget):
             name = limit.key if limit.scope == "global" else f"{limit.key} ({limit.scope})"
             table.append("\n" if table else "")
             table.append(_fit(name, name_w).ljust(name_w) + " ")
-            table.append("█" * cells + "·" * (bar_w - cells), style=app_style(self.app, _bar_style(frac)))
-            table.append(" " + usage_text(limit.used, limit.limit, value_w).rjust(value_w))
+            use = app_style(self.app, _bar_style(frac))
+            if bar_w:
+                table.append("█" * cells + "·" * (bar_w - cells) + " ", style=use)
+            # with no bar, the figures take its colour (green, amber, red)
+            text = usage_text(limit.used, limit.limit, value_w).rjust(value_w)
+            table.append(text, style=None if bar_w else use)
         parts: list[RenderableType] = [states, table]
         if rejections:
             total = sum(n for _, n in rejections)
