@@ -142,7 +142,16 @@ async def test_resize_to_80x24_collapses_panels_into_tabs():
     app, _ = make_app()
     async with app.run_test(size=(160, 48)) as pilot:
         await pilot.pause(0.2)
-        assert not app.screen.has_class("-compact")
+        assert not app.screen.has_class("-compact") and not app.screen.has_class("-single")
+        await pilot.resize_terminal(120, 40)  # one panel at a time, the whole ladder
+        await pilot.pause(0.2)
+        assert app.screen.has_class("-single") and not app.screen.has_class("-compact")
+        assert app.screen.query_one("#ladder").size.width == 62  # its own columns stay
+        assert app.screen.query_one("#order-log").size.width == 0  # P&L shows
+        await pilot.press("2")
+        await pilot.pause(0.1)
+        assert app.screen.query_one("#order-log").size.width >= 50
+        await pilot.press("1")
         await pilot.resize_terminal(80, 24)
         await pilot.pause(0.2)
         assert app.screen.has_class("-compact")

@@ -23,6 +23,10 @@ from hft_tui.ui.widgets.risk import RiskPanel
 from hft_tui.ui.widgets.status import StatusBar
 from hft_tui.ui.widgets.strategies import StrategiesPanel
 
+#: below this width one panel at a time shows beside the ladder (keys 1-4): four
+#: panels of a 120-column terminal would be 26 columns each, too few for an order line
+SINGLE_WIDTH = 150
+#: below this one the ladder narrows too (an 80x24 SSH session)
 COMPACT_WIDTH = 120
 PANELS = (("pnl", "P&L"), ("orders", "Orders"), ("risk", "Risk"), ("strategies", "Strategies"))
 
@@ -37,10 +41,10 @@ class MainScreen(Screen[None]):
     MainScreen #ladder-box:focus-within { border: round $primary; }
     MainScreen #tabs { display: none; height: 1; padding: 0 1; }
     MainScreen.-compact #ladder-box { width: 40; }
-    MainScreen.-compact #panels { layout: vertical; }
-    MainScreen.-compact #tabs { display: block; }
-    MainScreen.-compact .panel { display: none; }
-    MainScreen.-compact .panel.-active { display: block; }
+    MainScreen.-single #panels { layout: vertical; }
+    MainScreen.-single #tabs { display: block; }
+    MainScreen.-single .panel { display: none; }
+    MainScreen.-single .panel.-active { display: block; }
     """
     BINDINGS = [
         Binding("1", "show_panel('pnl')", "P&L", show=False, id="panel.pnl"),
@@ -92,6 +96,7 @@ class MainScreen(Screen[None]):
         self.app.link.shutdown()
 
     def on_resize(self, event: Resize) -> None:
+        self.set_class(event.size.width < SINGLE_WIDTH, "-single")
         self.set_class(event.size.width < COMPACT_WIDTH, "-compact")
 
     def action_show_panel(self, name: str) -> None:
