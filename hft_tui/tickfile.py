@@ -13,7 +13,6 @@ from __future__ import annotations
 import mmap
 import os
 import time
-import zlib
 from collections.abc import Iterator
 
 import numpy as np
@@ -30,6 +29,7 @@ from hft_tui.tickformat import (
     RECORD_SIZE,
     VERSION,
     Chunk,
+    crc32,
     pack_header,
     parse_header,
 )
@@ -105,7 +105,7 @@ class TickReader:
         end = pos + CHUNK_HEADER_SIZE + count * RECORD_SIZE
         if end > self._size:
             return "short", count, end
-        if zlib.crc32(self._view[pos + CHUNK_HEADER_SIZE : end]) != crc:
+        if crc32(self._view[pos + CHUNK_HEADER_SIZE : end]) != crc:
             return "bad_crc", count, end
         return "ok", count, end
 
@@ -350,7 +350,7 @@ class TickWriter:
         # A single-instrument file: sym is 0 by definition (streams rely on it).
         self._records["sym"][:n] = 0
         end = CHUNK_HEADER_SIZE + n * RECORD_SIZE
-        crc = zlib.crc32(self._raw[CHUNK_HEADER_SIZE:end])
+        crc = crc32(self._raw[CHUNK_HEADER_SIZE:end])
         CHUNK_HEADER.pack_into(self._raw, 0, CHUNK_MAGIC, n, crc, 0)
         self._write_all(memoryview(self._raw[:end]))
         self.n_written += n

@@ -382,3 +382,17 @@ def test_append_refuses_other_instrument_and_non_tick_files(tmp_path):
     with pytest.raises(TickFileError, match="not a tick file"):
         TickWriter.append(other)
     assert other.read_bytes() == b"x" * 1000
+
+
+def test_the_checksum_is_zlibs_crc32_whichever_library_computes_it():
+    """Files written where zlib-ng is missing read where it is present, and back."""
+    import random
+    import zlib
+
+    from hft_tui.tickformat import crc32
+
+    rng = random.Random(7)
+    for n in (0, 1, 15, 4096, 100_003):
+        data = bytes(rng.getrandbits(8) for _ in range(n))
+        assert crc32(data) == zlib.crc32(data)
+        assert crc32(memoryview(data)[n // 3 :]) == zlib.crc32(data[n // 3 :])
