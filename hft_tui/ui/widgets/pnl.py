@@ -12,7 +12,8 @@ from hft_tui.instrument import Instrument
 
 #: samples shown in the sparklines, cycled with `w`
 WINDOWS = (60, 300, 0)  # 0: everything the engine keeps
-_COLUMNS = ("name", "position", "realized", "unrealized", "fees", "equity")
+#: equity (P&L since the start, fees included) first: a narrow panel cuts the columns on the right
+_COLUMNS = ("name", "equity", "position", "realized", "unrealized", "fees")
 
 
 def _money(x: float) -> str:
@@ -62,7 +63,7 @@ class PnLPanel(Vertical, can_focus=False):
             pos = ", ".join(
                 inst.lots_to_str(p) for inst, p in zip(instruments, view.position) if p
             ) or "0"
-            cells = (view.name, pos, _money(view.realized), _money(view.unrealized), _money(view.fees), _money(view.equity))
+            cells = (view.name, _money(view.equity), pos, _money(view.realized), _money(view.unrealized), _money(view.fees))
             old = self._rows.get(view.name)
             if old is None:
                 table.add_row(*cells, key=view.name)
