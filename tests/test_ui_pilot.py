@@ -170,6 +170,9 @@ async def test_help_lists_every_binding_with_its_id():
         await pilot.pause(0.1)
         assert isinstance(app.screen, HelpScreen)
         ids = {row[2] for row in app.screen.rows}
+        keys = {row[2]: row[0] for row in app.screen.rows}
+        # keys as the user types them, not Textual's names for them
+        assert (keys["help"], keys["replay.step"], keys["replay.faster"]) == ("?", ".", "+ =")
         assert {"kill", "quit", "rearm", "symbol", "theme", "panel.risk", "ladder.levels", "log.category", "strategy.edit"} <= ids
 
 

@@ -20,6 +20,7 @@ from textual import events, work
 from textual.app import App
 from textual.binding import Binding
 from textual.css.query import NoMatches
+from textual.keys import format_key
 from textual.message import Message
 from textual.worker import Worker, WorkerState
 
@@ -293,8 +294,10 @@ class HftApp(PlaybackKeys, App[None]):
                 if not isinstance(binding, Binding) or binding.id in seen:
                     continue
                 seen.add(binding.id)
-                key = self._keymap.get(binding.id or "", binding.key)
-                rows.append((key, binding.description, binding.id or ""))
+                keys = self._keymap.get(binding.id or "", binding.key)
+                # as typed ("?", "."), not as Textual names them ("question_mark", "full_stop")
+                shown = " ".join(format_key(k.strip()) for k in keys.split(","))
+                rows.append((shown, binding.description, binding.id or ""))
         self.push_screen(HelpScreen(rows))
 
     def action_next_symbol(self) -> None:
