@@ -108,6 +108,24 @@ def test_bad_values_exit_2_with_one_line(argv, message, capsys):
     assert err.startswith("error: ") and message in err and err.count("\n") == 1
 
 
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--theme", "nosuch"], "--theme 'nosuch': no such theme (one of "),
+        (["--set", "ui.theme=nosuch"], "config: ui.theme 'nosuch': no such theme"),
+        (["replay", "missing.hft", "--theme", "nosuch"], "missing.hft"),  # the inputs first
+    ],
+)
+def test_an_unknown_theme_is_one_line_before_any_engine_starts(argv, message, capsys, monkeypatch, tmp_path):
+    from hft_tui.ui import launch
+
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    monkeypatch.setattr(launch, "open_link", lambda *a, **k: pytest.fail("an engine was started"))
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and message in err and err.count("\n") == 1
+
+
 def test_bad_usage_exits_2():
     with pytest.raises(SystemExit) as exc:
         cli.main(["sim", "--events", "5", "--seconds", "1"])

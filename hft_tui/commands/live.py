@@ -98,4 +98,4 @@ def run(args: argparse.Namespace) -> int:
     if args.raw and not args.record:
         raise HftError("--raw needs --record DIR")
     cfg = config.load(args.config, args.overrides)
-    return run_workstation(open_link(__name__, "build_link", args, kernels=("engine", "binance")), cfg, args.theme)
+    return run_workstation(lambda: open_link(__name__, "build_link", args, kernels=("engine", "binance")), cfg, args.theme)

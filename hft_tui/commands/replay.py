@@ -120,4 +120,4 @@ def run(args: argparse.Namespace) -> int:
 
     cfg = config.load(args.config, args.overrides)
     with prepare_inputs(args) as inputs:
-        return run_workstation(open_link(__name__, "build_link", args, list(inputs.paths)), cfg, args.theme)
+        return run_workstation(lambda: open_link(__name__, "build_link", args, list(inputs.paths)), cfg, args.theme)

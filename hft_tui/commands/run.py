@@ -80,4 +80,4 @@ def run(args: argparse.Namespace) -> int:
     if args.speed < 0:
         raise HftError(f"--speed must be 0 (max) or positive, got {args.speed:g}")
     cfg = config.load(args.config, args.overrides)
-    return run_workstation(open_link(__name__, "build_link", args, kernels=("engine", "sim")), cfg, args.theme)
+    return run_workstation(lambda: open_link(__name__, "build_link", args, kernels=("engine", "sim")), cfg, args.theme)

@@ -68,26 +68,36 @@ class EngineAdapter:
         """Nothing to release: the engine ran in this process."""
 
 
-def ui_settings(cfg: Mapping[str, Any]) -> tuple[str, dict[str, str]]:
-    """The theme name and the key map (binding id -> key) from the settings."""
+def ui_settings(cfg: Mapping[str, Any], theme: str | None = None) -> tuple[str, dict[str, str]]:
+    """The theme name (``theme`` from the command line, else the settings') and the key
+    map (binding id -> key); ConfigError for a theme that does not exist."""
     from hft_tui.errors import ConfigError
+    from hft_tui.ui.themes import theme_names
 
-    ui = cfg.get("ui", {})
-    theme = ui.get("theme", "hft-dark")
-    if not isinstance(theme, str):
-        raise ConfigError(f"config: ui.theme must be a string, got {theme!r}")
+    where = "--theme"
+    if theme is None:
+        where = "config: ui.theme"
+        theme = cfg.get("ui", {}).get("theme", "hft-dark")
+        if not isinstance(theme, str):
+            raise ConfigError(f"config: ui.theme must be a string, got {theme!r}")
+    names = theme_names()
+    if theme not in names:
+        raise ConfigError(f"{where} {theme!r}: no such theme (one of {', '.join(names)})")
     keys = cfg.get("keys", {})
     if not isinstance(keys, Mapping) or not all(isinstance(v, str) for v in keys.values()):
         raise ConfigError("config: [keys] maps binding ids to key names, e.g. kill = \"ctrl+k\"")
     return theme, dict(keys)
 
 
-def run_workstation(link: Any, cfg: Mapping[str, Any], theme: str | None = None) -> int:
-    """Run the app over ``link`` (a ``ProcessLink`` in the CLI, an ``EngineAdapter`` in tests)."""
+def run_workstation(open_link: Callable[[], Any], cfg: Mapping[str, Any], theme: str | None = None) -> int:
+    """Check the UI settings, then open the link (a ``ProcessLink`` in the CLI, an
+    ``EngineAdapter`` in tests) and run the app over it: a bad theme is an error
+    before any engine starts."""
+    theme_name, keymap = ui_settings(cfg, theme)
+    link = open_link()
     from hft_tui.ui.app import HftApp
 
-    theme_name, keymap = ui_settings(cfg)
-    app = HftApp(link, link.instruments, theme=theme or theme_name, keymap=keymap)
+    app = HftApp(link, link.instruments, theme=theme_name, keymap=keymap)
 
     def on_hangup(signum: int, _frame: Any) -> None:
         # The terminal is gone: restoring it can block forever (Textual's writer

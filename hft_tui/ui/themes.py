@@ -70,6 +70,13 @@ def _theme_files() -> Iterator[tuple[str, str]]:
                 raise ConfigError(f"theme {path}: {exc.strerror}") from None
 
 
+def theme_names() -> list[str]:
+    """Every theme the app can show: the theme files that load and Textual's own."""
+    from textual.theme import BUILTIN_THEMES
+
+    return sorted({t.name for t in load_themes()[0]} | set(BUILTIN_THEMES))
+
+
 def load_themes() -> tuple[list[Theme], list[str]]:
     """Every theme file that loads, and one line per file that does not."""
     themes, problems = [], []
