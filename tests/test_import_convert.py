@@ -139,3 +139,12 @@ def test_progress_bar_drawn_after_the_delay_and_erased():
     assert out.getvalue().startswith("\r[#########") and " 40%" in out.getvalue()
     p.close()
     assert out.getvalue().endswith("\r\x1b[K")
+
+
+def test_a_header_row_is_not_counted_as_a_row(tmp_path):
+    src = tmp_path / "BTCUSDT-trades-2024-01-01.csv"
+    src.write_text("id,price,qty,quote_qty,time,is_buyer_maker,is_best_match\n" + TRADES.read_text())
+    out = tmp_path / "out.hft"
+    rc, err = run_convert([str(src), "--format", "binance-vision", "-o", str(out), *BTC])
+    assert rc == 0, err
+    assert err.startswith(f"wrote 3 events from 3 rows to {out}")

@@ -96,9 +96,13 @@ class ImportContext:
         feed = TablePrefetch(path, self.block_bytes, make)
         for block, (n, item) in feed:
             self.bad.check()
-            if track:
-                self.progress.update(block.raw_pos, n)
-            yield item
+            try:
+                yield item
+            finally:
+                # counted once the importer is done with the table: a header row it
+                # dropped (Table.drop_first) is no row of data
+                if track:
+                    self.progress.update(block.raw_pos, item.n if then is None else n)
         self.bad.check()
         if track:
             self.progress.file_done(feed.size)
