@@ -89,12 +89,12 @@ def ui_settings(cfg: Mapping[str, Any], theme: str | None = None) -> tuple[str, 
     return theme, dict(keys)
 
 
-def run_workstation(open_link: Callable[[], Any], cfg: Mapping[str, Any], theme: str | None = None) -> int:
+def run_workstation(opener: Callable[[], Any], cfg: Mapping[str, Any], theme: str | None = None) -> int:
     """Check the UI settings, then open the link (a ``ProcessLink`` in the CLI, an
     ``EngineAdapter`` in tests) and run the app over it: a bad theme is an error
     before any engine starts."""
     theme_name, keymap = ui_settings(cfg, theme)
-    link = open_link()
+    link = opener()
     from hft_tui.ui.app import HftApp
 
     app = HftApp(link, link.instruments, theme=theme_name, keymap=keymap)
