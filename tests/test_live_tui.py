@@ -271,3 +271,9 @@ def test_symbols_may_be_given_as_arguments(command):
     args = build_parser().parse_args([command, "btcusdt", "ETHUSDT", "--symbols", "SOLUSDT", *extra])
     live = feed_settings(live_config(load(use_user_file=False)), args)
     assert list(live.symbols) == ["BTCUSDT", "ETHUSDT", "SOLUSDT"]
+
+
+def test_a_symbol_given_twice_is_one_line(capsys):
+    assert main(["live", "BTCUSDT", "--symbols", "btcusdt"]) == 2
+    err = capsys.readouterr().err
+    assert err == "error: config: live.symbols names BTCUSDT twice\n"

@@ -65,6 +65,9 @@ class LiveConfig:
         if not self.symbols:
             raise ConfigError("config: live.symbols is empty")
         object.__setattr__(self, "symbols", [s.strip().upper() for s in self.symbols])
+        twice = sorted({s for s in self.symbols if self.symbols.count(s) > 1})
+        if twice:
+            raise ConfigError(f"config: live.symbols names {twice[0]} twice")
         for sym, spec in self.instruments.items():
             if not isinstance(spec, Mapping) or set(spec) != {"tick_size", "lot_size"}:
                 raise ConfigError(
