@@ -167,25 +167,24 @@ def prepare(
     fingerprint = sources_fingerprint(PACKAGE_DIR)
     if purge_if_stale(dirs, fingerprint):
         forget_compiled(every)
+    warm = is_warm(kernel_list)
     if meanwhile is None:
-        return _load(mods, kernel_list, dirs, fingerprint, stream)
+        return _load(mods, warm, dirs, fingerprint, stream)
     with ThreadPoolExecutor(max_workers=1) as pool:
         side = pool.submit(meanwhile)
-        if not is_warm(kernel_list):
+        if not warm:
             # A first run compiles for a minute: a mistake the work finds at once
             # (a bad --start, a missing strategy file) is reported before that.
             wait([side], timeout=FAIL_FAST_S)
             if side.done():
                 side.result()
-        elapsed = _load(mods, kernel_list, dirs, fingerprint, stream)
+        elapsed = _load(mods, warm, dirs, fingerprint, stream)
         side.result()  # its exception, if any
     return elapsed
 
 
-def _load(
-    mods: list[ModuleType], kernel_list: list[Any], dirs: set[Path], fingerprint: str, stream: TextIO | None
-) -> float | None:
-    if is_warm(kernel_list):
+def _load(mods: list[ModuleType], warm: bool, dirs: set[Path], fingerprint: str, stream: TextIO | None) -> float | None:
+    if warm:
         for mod in mods:
             mod.warm_up()
         _write_stamps(dirs, fingerprint)
