@@ -166,11 +166,14 @@ def run(quick: bool) -> dict[str, float]:
         path = Path(tmp) / "sim.hft"
         _write(path, n)
         _backtest(path, "mm", warm=True)
-        need = int(_backtest(path, "mm") * REPLAY_S)
+        rates = [_backtest(path, "mm")]
+        need = int(rates[0] * REPLAY_S)
         if need > n:
             n = -(-need // 1_000_000) * 1_000_000
             _write(path, n)
-        headless = statistics.median(_backtest(path, "mm") for _ in range(1 if quick else 3))
+            rates = []  # measured on the shorter file
+        rates += [_backtest(path, "mm") for _ in range((1 if quick else 3) - len(rates))]
+        headless = statistics.median(rates)
         ui = asyncio.run(_drive(path))
         startup = _startup(path)
     return {
