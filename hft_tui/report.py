@@ -36,7 +36,7 @@ def _secs(v: Any) -> str:
     return f"{v / 3600:.1f} h"
 
 
-money, ratio3, qty = _num(2), _num(3), _num(6)
+money, ratio3, qty, quote4, bp = _num(2), _num(3), _num(6), _num(4), _num(2)
 
 # (label, key, formatter) rows of the summary table; None key: a section heading
 SUMMARY: tuple[tuple[str, str | None, Callable[[Any], str] | None], ...] = (
@@ -87,7 +87,7 @@ def _summary(report: dict[str, Any]) -> Table:
     return table
 
 
-#: (scope, symbol) columns per per-symbol table: five fit in 80 columns with the labels
+#: (scope, symbol) columns per per-symbol table: four fit in 80 columns beside the labels
 SYMBOL_COLUMNS = 4
 
 
@@ -103,8 +103,8 @@ def _symbols(report: dict[str, Any]) -> list[Table]:
         ("max |position|", lambda r: qty(r["max_inventory"])),
     ]
     for h in horizons:
-        rows.append((f"markout {h}", lambda r, h=h: _num(4)(r["markouts"][h]["quote_per_unit"])))
-        rows.append(("  in bp", lambda r, h=h: _num(2)(r["markouts"][h]["bps"])))
+        rows.append((f"markout {h}", lambda r, h=h: quote4(r["markouts"][h]["quote_per_unit"])))
+        rows.append(("  in bp", lambda r, h=h: bp(r["markouts"][h]["bps"])))
     tables = []
     for first in range(0, max(1, len(columns)), SYMBOL_COLUMNS):
         title = "per symbol" if first == 0 else None

@@ -43,10 +43,14 @@ def _short(x: float, digits: int) -> str:
     return f"{x:.{digits}g}"
 
 
+def _full(used: float, limit: float) -> str:
+    return f"{used:,.6g} / {limit:,.6g}"
+
+
 def usage_text(used: float, limit: float, width: int) -> str:
     """'used / limit' in ``width`` characters: in full if it fits, else in ever shorter
     figures, so that a narrow panel shows the limit rather than its first digit."""
-    text = f"{used:,.6g} / {limit:,.6g}"
+    text = _full(used, limit)
     for digits in (4, 3, 2):
         if len(text) <= width:
             break
@@ -110,7 +114,7 @@ class RiskPanel(Widget):
         width = max(12, self.size.width)
         bar_w = BAR_WIDTH if width >= NARROW else BAR_WIDTH // 2 if width >= BARLESS else 0
         room = width - bar_w - (2 if bar_w else 1)
-        widest = max((len(usage_text(lv.used, lv.limit, 99)) for lv in limits), default=0)
+        widest = max((len(_full(lv.used, lv.limit)) for lv in limits), default=0)
         value_w = min(widest, room // 2)
         name_w = room - value_w
         table = Text(no_wrap=True, overflow="ellipsis")
