@@ -30,6 +30,16 @@ def _wait_for(session: str, text: str, seconds: float) -> str:
     raise AssertionError(f"{text!r} did not appear within {seconds} s; screen was:\n{screen}")
 
 
+def _running(pid: int) -> bool:
+    """The process exists and is not a zombie (exited, not yet reaped by the tmux
+    server: a server that was already running may reap it late)."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
 def test_kill_key_in_a_real_terminal(tmp_path):
     session = f"hft-test-{uuid.uuid4().hex[:8]}"
     env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path), "TERM": "xterm-256color"}
@@ -72,8 +82,8 @@ def test_hangup_and_terminate_end_the_program(tmp_path, how):
         else:
             os.kill(pid, 15)
         deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and os.path.exists(f"/proc/{pid}"):
+        while time.monotonic() < deadline and _running(pid):
             time.sleep(0.1)
-        assert not os.path.exists(f"/proc/{pid}"), f"hft-tui still running 10 s after {how}"
+        assert not _running(pid), f"hft-tui still running 10 s after {how}"
     finally:
         subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True, timeout=10)
