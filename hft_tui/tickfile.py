@@ -264,11 +264,13 @@ class TickWriter:
         self.instrument = instrument
         self.created_ns = time.time_ns() if created_ns is None else int(created_ns)
         try:
-            if os.path.isfile(self.path) and not os.path.islink(self.path):
+            # Through a symbolic link, the file it names is replaced (the link stays).
+            target = os.path.realpath(self.path)
+            if os.path.isfile(target):
                 # A new inode rather than truncating the old one: a process that is
                 # replaying the old file keeps a valid map instead of dying of SIGBUS.
-                os.unlink(self.path)
-            fh = open(self.path, "wb", buffering=0)
+                os.unlink(target)
+            fh = open(target, "wb", buffering=0)
         except OSError as exc:
             raise HftError(f"{self.path}: cannot write: {exc.strerror or exc}") from None
         self._setup(fh, chunk_events, fsync)

@@ -396,3 +396,23 @@ def test_the_checksum_is_zlibs_crc32_whichever_library_computes_it():
         data = bytes(rng.getrandbits(8) for _ in range(n))
         assert crc32(data) == zlib.crc32(data)
         assert crc32(memoryview(data)[n // 3 :]) == zlib.crc32(data[n // 3 :])
+
+
+def test_writing_through_a_link_replaces_the_file_it_names(tmp_path):
+    from hft_tui.feeds.sim_source import SimSource
+
+    ins = SimSource(seed=1).instruments[0]
+    real = tmp_path / "real.hft"
+    link = tmp_path / "link.hft"
+    with TickWriter(real, ins) as w:
+        w.write(SimSource(seed=1, max_events=100).read(100))
+    link.symlink_to(real)
+    inode = real.stat().st_ino
+    with TickReader(real):  # a replay holds the old file (and its inode number)
+        with TickWriter(link, ins) as w:
+            w.write(SimSource(seed=2, max_events=50).read(50))
+    # a new file where the link points (a replay mapping the old one is not cut short)
+    assert link.is_symlink() and link.resolve() == real.resolve()
+    assert real.stat().st_ino != inode
+    with TickReader(link) as r:
+        assert 50 <= r.n_events < 100

@@ -64,6 +64,7 @@ def run(args: argparse.Namespace) -> int:
         raise HftError("--format applies to input files, not to --sim-events")
     if args.seed is not None and args.sim_events is None:
         raise HftError("--seed applies to --sim-events only")
+    _check_outputs(args)
     cfg = config.load(args.config, args.overrides)
     named = apply_risk_overrides(cfg, args.risk)
     specs = load_strategies(args.strategy, cfg, args.param)
@@ -72,6 +73,20 @@ def run(args: argparse.Namespace) -> int:
         raise HftError(f"--risk {sorted(unknown)[0]}.*: no strategy named {sorted(unknown)[0]!r}")
     with _inputs(args) as inputs:
         return _run(args, cfg, specs, inputs)
+
+
+def _check_outputs(args: argparse.Namespace) -> None:
+    """Before the run: no output over an input or over another output, and no report
+    over a tick file that is not an input either (recorded data is worth more)."""
+    from hft_tui.errors import HftError
+    from hft_tui.feeds.inputs import is_tick_file
+    from hft_tui.paths import check_outputs
+
+    outputs = {"--report": args.report, "--fills": args.fills}
+    check_outputs(outputs, args.files)
+    for opt, path in outputs.items():
+        if path and os.path.isfile(path) and is_tick_file(path):
+            raise HftError(f"{path} ({opt}) is a tick file: not writing over it")
 
 
 def _inputs(args: argparse.Namespace):

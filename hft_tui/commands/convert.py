@@ -65,10 +65,9 @@ def _deferred_interrupt() -> Iterator[_Stop]:
 
 
 def _check_paths(args: argparse.Namespace) -> None:
-    out = os.path.abspath(args.output)
-    for path in args.inputs:
-        if os.path.exists(path) and os.path.abspath(path) == out:
-            raise HftError(f"{args.output} is also an input")
+    from hft_tui.paths import check_outputs
+
+    check_outputs({"-o": args.output}, args.inputs)
     if os.path.exists(args.output) and not args.force:
         raise HftError(f"{args.output} exists (use --force to overwrite it)")
 
