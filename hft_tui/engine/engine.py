@@ -337,6 +337,7 @@ class Engine:
         # a seek before the first batch (replay --start) moved the clock to its target
         now = self.now = max(self.now, now)
         self.sampler.start(now)
+        self.sampler.first(now)
         for slot in self.slots:
             slot.started = True
             for sym in range(self.n_syms):  # empty sides: the first price is a move

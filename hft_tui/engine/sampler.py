@@ -53,6 +53,13 @@ class Sampler:
         xl.grid[0] = self.next_mid
         xl.grid[1] = 0  # rows of before a seek: gone
 
+    def first(self, now: int) -> None:
+        """The run's first equity sample, at its start (equity 0): the report's period,
+        increments and drawdowns count from there, not from the first grid time."""
+        pf = self.e.portfolio
+        pf.mark(self.mids())
+        pf.sample(now)
+
     def after_run(self) -> None:
         """Take the mid rows the runner recorded (call after every ``xl.run``)."""
         grid = self.e.xl.grid
