@@ -56,20 +56,46 @@ def merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+#: sections read by some part of the program (besides those of the packaged defaults)
+OTHER_SECTIONS = ("strategies", "ui", "keys")
+
+
+class _BareInt(int):
+    """A number typed on the command line, with its text: a string setting takes the text."""
+
+    text: str
+
+
+class _BareFloat(float):
+    text: str
+
+
+def _bare(value: Any, text: str) -> Any:
+    # A datetime is no setting's type: keep what was typed. A number keeps its text, so
+    # that --set sim.start_price=60000.10 reaches a string setting exactly as typed.
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return value if isinstance(value, (str, list, dict)) else text
+    bare = (_BareInt if isinstance(value, int) else _BareFloat)(value)
+    bare.text = text
+    return bare
+
+
 def parse_override(text: str) -> tuple[list[str], Any]:
     """``"risk.max_position=0.5"`` -> (["risk", "max_position"], 0.5).
 
     The value is read as a TOML value when it parses as one (numbers, booleans,
-    quoted strings, arrays), else taken as a bare string.
+    quoted strings, arrays), else taken as a bare string; a bare number is also
+    accepted by a string setting, as typed.
     """
     key, sep, raw = text.partition("=")
     key = key.strip()
     if not sep or not key:
         raise ConfigError(f"override {text!r} is not of the form key=value")
+    raw = raw.strip()
     try:
-        value = tomllib.loads(f"v = {raw.strip()}")["v"]
+        value = _bare(tomllib.loads(f"v = {raw}")["v"], raw)
     except tomllib.TOMLDecodeError:
-        value = raw.strip()
+        value = raw
     return key.split("."), value
 
 
@@ -92,6 +118,12 @@ def load(
         for k in reversed(keys[:-1]):
             patch = {k: patch}
         cfg = merge(cfg, patch)
+    known = sorted({*defaults(), *OTHER_SECTIONS})
+    for name, value in cfg.items():
+        if name not in known:
+            raise ConfigError(f"config: unknown section [{name}] (known: {', '.join(known)})")
+        if not isinstance(value, Mapping):
+            raise ConfigError(f"config: [{name}] must be a table, got {value!r}")
     return cfg
 
 
@@ -158,10 +190,12 @@ def _check(value: Any, hint: Any, key: str) -> Any:
             raise ConfigError(f"config: {key} must be a whole number, got {value!r}")
         return value
     if hint is float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
             raise ConfigError(f"config: {key} must be a number, got {value!r}")
         return float(value)
     if hint is str:
+        if isinstance(value, (_BareInt, _BareFloat)):
+            return value.text
         if not isinstance(value, str):
             raise ConfigError(f"config: {key} must be a string, got {value!r}")
         return value

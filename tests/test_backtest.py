@@ -107,7 +107,7 @@ def test_cli_on_tick_files_with_a_risk_override(tmp_path, capsys):
     [
         (["missing.hft", "--strategy", "mm"], "missing.hft"),
         (["--sim-events", "10", "--strategy", "nosuch"], "unknown strategy 'nosuch'"),
-        (["--sim-events", "10", "--strategy", "mm", "--param", "gamma=abc"], "gamma must be a number"),
+        (["--sim-events", "10", "--strategy", "mm", "--param", "gamma=abc"], "gamma must be a finite number"),
         (["--sim-events", "10", "--strategy", "mm", "--param", "nope=1"], "unknown parameter 'nope'"),
         (["--sim-events", "10", "--strategy", "mm", "--risk", "nope=1"], "unknown risk limit 'nope'"),
         (["--sim-events", "10", "--strategy", "mm", "--risk", "grid.max_position=1"], "no strategy named 'grid'"),
@@ -115,6 +115,12 @@ def test_cli_on_tick_files_with_a_risk_override(tmp_path, capsys):
         (["--strategy", "mm"], "nothing to backtest"),
         (["x.hft", "--sim-events", "10", "--strategy", "mm"], "not both"),
         (["--sim-events", "10", "--strategy", "nofile.py:X"], "strategy file nofile.py not found"),
+        (["--sim-events", "10", "--strategy", "mm", "--param", "gamma=nan"], "gamma must be a finite number"),
+        (["--sim-events", "10", "--strategy", "mm", "--param", "sym=3"], "symbol 3 is beyond this run's 1 symbol"),
+        (["--sim-events", "10", "--strategy", "mm", "--set", "exchnage.maker_fee_bps=1"], "unknown section [exchnage]"),
+        (["--sim-events", "10", "--strategy", "mm", "--report", "o.json", "--fills", "./o.json"], "both name"),
+        (["--sim-events", "10", "--strategy", "mm", "--report", "nodir/o.json"], "no such directory"),
+        (["--sim-events", "10", "--strategy", "mm", "--fills", "."], "is a directory"),
     ],
 )
 def test_cli_errors_are_one_line_exit_2(argv, message, capsys, tmp_path, monkeypatch):
@@ -142,3 +148,54 @@ def test_progress_bar_shows_rate_and_eta():
     quiet = io.StringIO()
     Progress(1000, stream=quiet, after_s=60.0)(SimpleNamespace(events_total=10))
     assert quiet.getvalue() == ""  # short runs show nothing
+
+
+def _user_file(tmp_path, body: str) -> str:
+    path = tmp_path / "mine.py"
+    path.write_text("from hft_tui.strategies.base import Strategy\n" + body)
+    return f"{path}:S"
+
+
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        ("class S(Strategy):\n    def __init__(self, name, params):\n        raise ValueError('boom')\n",
+         "cannot create strategy S"),
+        ("class S(Strategy):\n    def __init__(self, a, b):\n        pass\n", "must call super().__init__"),
+    ],
+)
+def test_a_user_class_that_cannot_be_built_is_a_one_line_error(body, message, tmp_path, capsys):
+    assert run_cli("--sim-events", "10", "--strategy", _user_file(tmp_path, body)) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and message in err and err.count("\n") == 1
+
+
+def test_outputs_never_replace_an_input_or_a_tick_file(tmp_path, capsys):
+    path = tmp_path / "in.hft"
+    other = tmp_path / "other.hft"
+    for p in (path, other):
+        with TickWriter(p, SimSource(seed=1).instruments[0]) as w:
+            w.write(SimSource(seed=1, max_events=2000).read(2000))
+    before = path.read_bytes()
+    link = tmp_path / "link.hft"
+    link.symlink_to(path)
+    cases = [
+        ([str(path), "--fills", str(path)], "is also an input"),
+        ([str(link), "--report", str(path)], "is also an input"),  # through a link
+        ([str(path), "--report", str(other)], "is a tick file"),
+    ]
+    for argv, message in cases:
+        assert run_cli(*argv, "--strategy", "mm", "-q") == 2
+        assert message in capsys.readouterr().err
+    assert path.read_bytes() == before and other.stat().st_size > 0
+
+
+def test_the_report_counts_from_the_start_of_the_run():
+    cfg = config()
+    specs = load_strategies(["taker"], cfg, ["cooldown_ms=0"])
+    result = run_backtest(SimSource(seed=5, max_events=20_000), specs, cfg)
+    ts, eq, _, _ = result.engine.portfolio.samples.tail()
+    # the first sample is the start (equity 0), not the first whole second after it
+    assert int(ts[0]) == result.engine.sampler.start_ts and not eq[0].any()
+    assert result.results["period"]["start_ns"] == int(ts[0])
+    assert all(f.ts >= ts[0] for f in result.engine.portfolio.fills)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import deque
 
 import numpy as np
@@ -340,7 +341,7 @@ def test_packaged_defaults_are_the_dataclass_defaults():
     [
         ("sim.limit_rate=0", "limit_rate must be a positive number"),
         ("sim.cancel_rate=-1", "cancel_rate must be a positive number"),
-        ("sim.market_rate=nan", "market_rate must be a positive number"),
+        ("sim.market_rate=nan", "market_rate must be a number, got nan"),
         ("sim.limit_alpha=0", "limit_alpha must be a positive number"),
         ("sim.limit_levels=0", "limit_levels must be 1 to 100000"),
         ("sim.max_depth_ticks=500", "max_depth_ticks must be above limit_levels"),
@@ -360,6 +361,25 @@ def test_config_errors_are_one_line(override, message):
     with pytest.raises(ConfigError) as err:
         config.section(config.load(overrides=[override], use_user_file=False), "sim", SimParams)
     assert message in str(err.value) and "\n" not in str(err.value)
+
+
+def test_bare_values_reach_string_settings_as_typed():
+    cfg = config.load(
+        overrides=["sim.start_price=60000.10", "sim.tick_size=0.01", "sim.start_time=2024-06-01T00:00:00Z"],
+        use_user_file=False,
+    )
+    p = config.section(cfg, "sim", SimParams)
+    assert (p.start_price, p.tick_size, p.start_time) == ("60000.10", "0.01", "2024-06-01T00:00:00Z")
+    assert cfg["sim"]["start_price"] == 60000.1  # a number where a number is read
+
+
+@pytest.mark.parametrize(
+    "override, message",
+    [("exchnage.maker_fee_bps=1", "unknown section [exchnage]"), ("seed=1", "unknown section [seed]")],
+)
+def test_unknown_sections_are_errors(override, message):
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        config.load(overrides=[override], use_user_file=False)
 
 
 def test_start_time_and_clock():

@@ -75,7 +75,7 @@ def test_broken_user_file_is_one_line(tmp_path):
     [
         ("nosuch=1", "unknown parameter 'nosuch'"),
         ("size=1.5", "size must be a whole number"),
-        ("gamma=abc", "gamma must be a number"),
+        ("gamma=abc", "gamma must be a finite number"),
         ("size=true", "size must be a whole number"),
         ("gamma=-1", "gamma must be positive"),
         ("novalue", "not of the form key=value"),

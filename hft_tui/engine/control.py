@@ -29,7 +29,7 @@ from hft_tui.engine.commands import (
 from hft_tui.engine.slots import NO_TIMER, Slot
 from hft_tui.engine.snapshot import ACTIVE, HALTED
 from hft_tui.errors import HftError
-from hft_tui.strategies.loader import check_param
+from hft_tui.strategies.loader import check_param, check_params
 
 if TYPE_CHECKING:
     from hft_tui.engine.engine import Engine
@@ -151,9 +151,16 @@ class Controller:
             self._enable(self._slot(cmd.name), cmd.enabled)
         elif isinstance(cmd, SetParam):
             slot = self._slot(cmd.strategy)
+            params = slot.strategy.params
             value = check_param(type(slot.strategy), f"strategy {slot.name}", cmd.key, cmd.value)
-            slot.strategy.params[cmd.key] = value
-            slot.read_wake_settings()
+            check_params(type(slot.strategy), slot.name, {**params, cmd.key: value})
+            old = params[cmd.key]
+            params[cmd.key] = value
+            try:
+                slot.read_wake_settings()
+            except HftError:
+                params[cmd.key] = old  # a symbol beyond the run's: nothing changes
+                raise
             e.slots_changed()
             e.log("engine", slot.name, f"parameter {cmd.key} = {value!r}")
         elif isinstance(cmd, SetLimit):

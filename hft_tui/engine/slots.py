@@ -9,7 +9,7 @@ from typing import Any
 from hft_tui.engine.exchange_link import NO_PX, band
 from hft_tui.engine.snapshot import ACTIVE, HALTED
 from hft_tui.strategies.base import Strategy
-from hft_tui.strategies.loader import StrategySpec
+from hft_tui.strategies.loader import StrategyError, StrategySpec
 
 NO_TIMER = 1 << 62
 
@@ -91,7 +91,13 @@ class Slot:
         if syms is None:
             sym = s.params.get("sym") if isinstance(s.params, dict) else None
             syms = (sym,) if isinstance(sym, int) else tuple(range(self.n_syms))
-        self.symbols = tuple(int(x) for x in syms if 0 <= int(x) < self.n_syms)
+        self.symbols = tuple(int(x) for x in syms)
+        beyond = [x for x in self.symbols if not 0 <= x < self.n_syms]
+        if beyond:
+            raise StrategyError(
+                f"strategy {self.name}: symbol {beyond[0]} is beyond this run's "
+                f"{self.n_syms} symbol{'s' if self.n_syms != 1 else ''} (0..{self.n_syms - 1})"
+            )
         if not self.ref_bid:
             self.ref_bid = [0] * self.n_syms
             self.ref_ask = [0] * self.n_syms

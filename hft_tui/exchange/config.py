@@ -41,6 +41,10 @@ class ExchangeConfig:
                 f"config: exchange.entry_latency must be one of {', '.join(LATENCY_KINDS)}, "
                 f"got {self.entry_latency!r}"
             )
+        for name in ("maker_fee_bps", "taker_fee_bps"):
+            fee = getattr(self, name)
+            if not -10_000 <= fee <= 10_000:  # also refuses nan and inf
+                raise ConfigError(f"config: exchange.{name} must be -10000 to 10000 bps, got {fee}")
         for name in ("feed_latency_ns", "entry_latency_ns", "response_latency_ns", "entry_latency_max_ns"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"config: exchange.{name} must be >= 0, got {getattr(self, name)}")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import math
 import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -43,7 +44,18 @@ class StrategySpec:
     params: dict[str, Any] = field(default_factory=dict)
 
     def build(self) -> Strategy:
-        return self.cls(self.name, dict(self.params))
+        """A new instance; StrategyError if the class cannot make one (a user file's
+        ``__init__`` that raises, or that takes other arguments or skips the base's)."""
+        try:
+            strategy = self.cls(self.name, dict(self.params))
+        except Exception as exc:  # the user's code: report, do not trace back
+            raise StrategyError(f"cannot create strategy {self.name} ({self.source}): {type(exc).__name__}: {exc}") from None
+        if not isinstance(getattr(strategy, "params", None), dict):
+            raise StrategyError(
+                f"cannot create strategy {self.name} ({self.source}): its __init__ must call "
+                "super().__init__(name, params)"
+            )
+        return strategy
 
 
 def load_class(spec: str) -> type[Strategy]:
@@ -108,8 +120,8 @@ def check_param(cls: type[Strategy], where: str, key: str, value: Any) -> Any:
         ok = isinstance(value, int) and not isinstance(value, bool)
         want = "a whole number"
     elif isinstance(default, float):
-        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
-        want = "a number"
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+        want = "a finite number"
         value = float(value) if ok else value
     elif isinstance(default, str):
         ok = isinstance(value, str)
@@ -134,13 +146,18 @@ def resolve_params(
         params[key] = check_param(cls, f"config [strategies.{name}]", key, value)
     for key, value in overrides:
         params[key] = check_param(cls, f"strategy {name}", key, value)
+    check_params(cls, name, params)
+    return params
+
+
+def check_params(cls: type[Strategy], name: str, params: dict[str, Any]) -> None:
+    """The class's own check of its parameters together (``check_params``), if it has one."""
     check = getattr(cls, "check_params", None)
     if check is not None:
         try:
             check(params)
         except ValueError as exc:
             raise StrategyError(f"strategy {name}: {exc}") from None
-    return params
 
 
 def parse_params(texts: Iterable[str]) -> list[tuple[str | None, str, Any]]:
