@@ -167,6 +167,57 @@ def test_enable_disable_param_limit_and_rearm():
     assert engine.state == "ended"
 
 
+class Keeper(Strategy):
+    """Keeps one order and moves it, as the built-in mm does; forgets it only when told."""
+
+    wake_ticks = 1
+    defaults = {"size": 10}
+
+    def on_start(self, ctx):
+        self.oid = None
+        self.closed = []
+
+    def on_wake(self, ctx):
+        b = ctx.best_bid()
+        if b is None:
+            return
+        if self.oid is None:
+            self.oid = ctx.buy(self.params["size"], b[0] - 20, kind=POST_ONLY)
+        else:
+            ctx.replace(self.oid, px=b[0] - 20)
+
+    def on_order_closed(self, ctx, order_id, reason):
+        self.closed.append(reason)
+        if order_id == self.oid:
+            self.oid = None
+
+
+def test_orders_pulled_while_off_are_reported_when_the_strategy_is_back():
+    ev = l2_walk(30_000, seed=15)
+    engine = started(ev, spec(Keeper, "k"), batch=200)
+    (k,) = engine.slots
+    try:
+        engine.command(SetSpeed(20.0))
+        engine.command(Resume())
+        wait_for(lambda: engine.desk.orders)
+        engine.command(Kill("test"))
+        wait_for(lambda: engine.control.killed and not engine.desk.orders)
+        engine.command(Rearm())
+        sent = engine.desk.sent
+        engine.command(EnableStrategy("k", True))
+        wait_for(lambda: engine.desk.sent > sent, timeout=5)  # a new order: the old one is known gone
+        assert "kill switch" in k.strategy.closed
+        engine.command(EnableStrategy("k", False))
+        wait_for(lambda: not engine.desk.orders)
+        sent = engine.desk.sent
+        engine.command(EnableStrategy("k", True))
+        wait_for(lambda: engine.desk.sent > sent, timeout=5)
+        assert "disabled" in k.strategy.closed
+    finally:
+        engine.command(Stop())
+        engine.join(10)
+
+
 class LiveLike(ArraySource):
     """A realtime source: a few messages stamped with the wall clock, then silence."""
 

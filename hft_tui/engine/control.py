@@ -166,7 +166,7 @@ class Controller:
         elif isinstance(cmd, SetLimit):
             e.log("risk", cmd.strategy or "", e.risk.set_limit(cmd.key, cmd.value, cmd.strategy))
         elif isinstance(cmd, Stop):
-            n = e.desk.cancel_everything()
+            n = e.desk.cancel_everything("stop")
             e.log("engine", "", f"stop: {n} cancels sent")
             self.stopping = True
 
@@ -186,9 +186,15 @@ class Controller:
             slot.wake_now = True  # let it look at the market at the next stop
             if slot.timer_ns:
                 slot.next_timer = e.now + slot.timer_ns
+            # its orders pulled while it was off (kill switch, disable): it must not
+            # go on managing them as its own
+            untold, slot.untold = slot.untold, []
+            for oid, why in untold:
+                if slot.live:
+                    e.call_hook(slot, slot.strategy.on_order_closed, slot.ctx, oid, why)
         else:
             slot.enabled = False
-            e.desk.cancel_all(slot)
+            e.desk.cancel_all(slot, why="disabled")
             self._log_changes(e.risk.disable(slot.name, "disabled", e.now))
             slot.next_timer = NO_TIMER
         e.slots_changed()
@@ -227,7 +233,7 @@ class Controller:
         for slot in e.slots:
             slot.state = HALTED
             slot.next_timer = NO_TIMER
-        n = e.desk.cancel_everything()
+        n = e.desk.cancel_everything("kill switch")
         e.slots_changed()
         if self.kill_t0 is not None:
             e.last_kill_us = (time.perf_counter() - self.kill_t0) * 1e6
@@ -241,7 +247,7 @@ class Controller:
         slot.state = HALTED
         slot.error = text
         slot.next_timer = NO_TIMER
-        n = e.desk.cancel_all(slot)
+        n = e.desk.cancel_all(slot, why="strategy stopped")
         e.log("strategy", slot.name, f"stopped: {text} ({n} orders cancelled)", "error")
         self._log_changes(e.risk.disable(slot.name, "error", e.now))
         e.slots_changed()
@@ -253,7 +259,7 @@ class Controller:
             # a halted scope stops quoting: its resting orders go
             for slot in e.slots:
                 if change.scope in ("global", slot.name):
-                    e.desk.cancel_all(slot)
+                    e.desk.cancel_all(slot, why=f"risk: {change.reason}")
 
     def _log_changes(self, changes: list[Any]) -> None:
         for change in changes:

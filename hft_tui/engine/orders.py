@@ -133,11 +133,11 @@ class OrderDesk:
         self.replaces += 1
         return True
 
-    def cancel_everything(self) -> int:
+    def cancel_everything(self, why: str) -> int:
         """Kill switch / stop: a cancel for every open order of every strategy."""
         n = 0
         for slot in self.e.slots:
-            n += self.cancel_all(slot)
+            n += self.cancel_all(slot, why=why)
         return n
 
     def drop_all(self, reason: str) -> None:
@@ -188,7 +188,8 @@ class OrderDesk:
                     slot.asked_cancel.discard(oid)
                 if kind in (ORDER_CANCELED, ORDER_REJECTED) and e.verbose:
                     what = order.state if done else "request refused"
-                    e.log("order", slot.name, f"{what} #{oid} ({e.xl.reason_text(kind, aux)})")
+                    why = slot.pulled.get(oid) if kind == ORDER_CANCELED else None
+                    e.log("order", slot.name, f"{what} #{oid} ({why or e.xl.reason_text(kind, aux)})")
             if done:
                 self._close(slot, order, kind, aux)
 
@@ -226,6 +227,9 @@ class OrderDesk:
         asked = oid in slot.asked_cancel
         slot.asked_cancel.discard(oid)
         pulled = slot.pulled.pop(oid, "")
-        if kind in (ORDER_CANCELED, ORDER_REJECTED) and (pulled or not asked) and slot.live:
+        if kind in (ORDER_CANCELED, ORDER_REJECTED) and (pulled or not asked):
             why = why or pulled or self.e.xl.reason_text(kind, aux)
-            self.e.call_hook(slot, slot.strategy.on_order_closed, slot.ctx, oid, why)
+            if slot.live:
+                self.e.call_hook(slot, slot.strategy.on_order_closed, slot.ctx, oid, why)
+            else:  # halted or disabled: told when it is enabled again
+                slot.untold.append((oid, why))

@@ -54,6 +54,8 @@ class Slot:
     asked_cancel: set[int] = field(default_factory=set)
     # cancels the engine sent for it (a live book went stale) -> why: the strategy is told
     pulled: dict[int, str] = field(default_factory=dict)
+    # orders that ended while it was not live, and why: on_order_closed when it is enabled
+    untold: list[tuple[int, str]] = field(default_factory=list)
     ctx: Any = None
 
     @property
