@@ -131,6 +131,10 @@ class OrderDesk:
             return False
         e.risk.on_replace_sent(order_id, px, qty, now)
         self.replaces += 1
+        if e.verbose:
+            size = order.leaves if qty is None else qty
+            side = "buy" if order.side > 0 else "sell"
+            e.log("order", slot.name, f"replace {side} {self._size_at(order.sym, size, order.px if px is None else px)} #{order_id}")
         return True
 
     def cancel_everything(self, why: str) -> int:
