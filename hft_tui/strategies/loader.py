@@ -97,8 +97,8 @@ def _import_file(path: Path) -> Any:
         spec.loader.exec_module(module)
     except Exception as exc:  # the user's file: report, do not trace back
         del sys.modules[name]
-        where = f" (line {exc.lineno})" if isinstance(exc, SyntaxError) and exc.lineno else ""
-        raise StrategyError(f"cannot load {path}: {type(exc).__name__}: {exc}{where}") from None
+        # (a SyntaxError's text already names the file and line)
+        raise StrategyError(f"cannot load {path}: {type(exc).__name__}: {exc}") from None
     return module
 
 
