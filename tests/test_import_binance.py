@@ -157,3 +157,20 @@ def test_symbol_from_binance_file_names(name, symbol):
     from hft_tui.importers.common import symbol_from_name
 
     assert symbol_from_name(f"/some/dir/{name}") == symbol
+
+
+@pytest.mark.parametrize(
+    "time, first",
+    [
+        ("9300000000000", "1704067200000"),  # ms past int64 ns (would wrap to 1680)
+        ("99999999999999", "1704067200000"),  # the largest ms time before the us switch
+        ("9300000000000000", "1735689600000000"),  # us past int64 ns
+    ],
+)
+def test_time_past_int64_nanoseconds_is_a_bad_row(tmp_path, time, first):
+    path = tmp_path / "BTCUSDT-trades.csv"
+    path.write_text(f"1,100.00,0.001,1,{first},true,true\n2,100.00,0.001,1,{time},true,true\n")
+    ctx = ImportContext(skip_bad=True)
+    ev = convert_all("binance-vision", [path], ctx=ctx, **BTC)
+    assert rows(ev, "order_id") == [(1,)]
+    assert ctx.bad.examples == [f"{path}:2: field time: {time} is out of range"]

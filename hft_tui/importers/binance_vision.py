@@ -100,7 +100,11 @@ def _time_ns(table: Any, col: int, unit_us: bool) -> np.ndarray:
     if wrong.any():
         unit = "microsecond" if unit_us else "millisecond"
         table.reject(wrong, col, f"is not a {unit} time like the file's first row")
-    return raw * (1_000 if unit_us else 1_000_000)
+    # Scaled by the parser, not multiplied here: its range check makes a time past
+    # int64 ns (from 9.22e12 ms or 9.22e15 us, the year 2262) a bad row instead of a
+    # wrapped date. The unit check above comes first so that a time in the other
+    # unit is named as such.
+    return table.scaled(col, 3 if unit_us else 6, noun="an integer")
 
 
 def events(args: Any, inst: Instrument, ctx: ImportContext) -> Iterator[np.ndarray]:
