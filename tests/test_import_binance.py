@@ -174,3 +174,18 @@ def test_time_past_int64_nanoseconds_is_a_bad_row(tmp_path, time, first):
     ev = convert_all("binance-vision", [path], ctx=ctx, **BTC)
     assert rows(ev, "order_id") == [(1,)]
     assert ctx.bad.examples == [f"{path}:2: field time: {time} is out of range"]
+
+
+@pytest.mark.parametrize("symbol", [None, "BTCUSDT"])
+def test_files_of_two_symbols_are_refused(tmp_path, symbol):
+    from hft_tui.importers import load_format, options
+
+    btc, eth = tmp_path / "BTCUSDT-trades-2024-01-01.csv", tmp_path / "ETHUSDT-trades-2024-01-01.csv"
+    for path in (btc, eth):
+        path.write_text("1,100.00,0.001,1,1704067200000,true,true\n")
+    args = options("binance-vision", [str(btc), str(eth)], symbol=symbol, **BTC)
+    with pytest.raises(HftError) as info:
+        load_format("binance-vision").instrument(args)
+    assert str(info.value) == (
+        f"{eth}: ETHUSDT data (by its name), but the output is BTCUSDT: convert each symbol to its own tick file"
+    )

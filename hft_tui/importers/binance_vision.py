@@ -4,7 +4,8 @@ The file kind comes from the header row, or, in the older spot files that have
 none, from the number of columns (and, at 7 columns, from which of the last two
 fields are booleans). Times are milliseconds, or microseconds in spot files
 from 2025 on: the first data row of each file decides (a value of 10**14 or
-more is microseconds), and a row in the other unit is a bad row.
+more is microseconds), and a row in the other unit is a bad row. The rows do not
+name their symbol: the file name does, and every input must name the output's.
 
 - trades, aggTrades: one TRADE per row, its own message; the aggressor is the
   seller when ``is_buyer_maker`` is true; order_id is the (aggregate) trade id.
@@ -61,7 +62,17 @@ def add_arguments(group: Any) -> None:
 
 
 def instrument(args: Any) -> Instrument:
-    return instrument_from(args, "binance-vision", symbol=symbol_from_name(args.inputs[0]))
+    inst = instrument_from(args, "binance-vision", symbol=symbol_from_name(args.inputs[0]))
+    # The rows carry no symbol: a file named for another one would be written as
+    # this one's data. Checked before anything is converted.
+    for path in args.inputs:
+        named = symbol_from_name(path)
+        if named and named != inst.symbol:
+            raise HftError(
+                f"{path}: {named} data (by its name), but the output is {inst.symbol}: "
+                "convert each symbol to its own tick file"
+            )
+    return inst
 
 
 def detect(path: str) -> tuple[str, bool]:
