@@ -189,3 +189,13 @@ def test_files_of_two_symbols_are_refused(tmp_path, symbol):
     assert str(info.value) == (
         f"{eth}: ETHUSDT data (by its name), but the output is BTCUSDT: convert each symbol to its own tick file"
     )
+
+
+def test_book_depth_is_refused_before_asking_for_the_symbol(tmp_path):
+    from hft_tui.importers import load_format, options
+
+    path = tmp_path / "BTCUSDT-bookDepth-2024-01-01.csv"
+    path.write_text("timestamp,percentage,depth,notional\n2024-01-01 00:00:08,-5,1000.0,42000000.0\n")
+    args = options("binance-vision", [str(path)], **BTC)
+    with pytest.raises(HftError, match="bookDepth files hold depth bands, not a book; not supported"):
+        load_format("binance-vision").instrument(args)

@@ -62,6 +62,8 @@ def add_arguments(group: Any) -> None:
 
 
 def instrument(args: Any) -> Instrument:
+    for path in args.inputs:
+        detect(path)  # a file that cannot be converted (bookDepth) is refused before options are asked for
     inst = instrument_from(args, "binance-vision", symbol=symbol_from_name(args.inputs[0]))
     # The rows carry no symbol: a file named for another one would be written as
     # this one's data. Checked before anything is converted.
