@@ -196,3 +196,17 @@ def test_convert_command_reads_binance_raw(tmp_path, monkeypatch, capsys):
     err = capsys.readouterr().err
     assert "skipped 1 bad row" in err and "ETHUSDT (1 lines)" in err
     assert TickReader(tmp_path / "b.hft").read_all()["local_ts"].tolist() == [1, 4]
+
+
+def test_corrupt_gzip_is_one_line_exit_2(tmp_path, monkeypatch, capsys):
+    from hft_tui import cli
+
+    monkeypatch.setattr(cli, "COMMANDS", {k: v for k, v in cli.COMMANDS.items() if importlib.util.find_spec(v)})
+    line = b'%d {"stream":"btcusdt@trade","data":{"e":"trade","E":1,"s":"BTCUSDT","t":%d,"p":"1.00","q":"1","T":2,"m":true}}\n'
+    data = bytearray(gzip.compress(b"".join(line % (i, i) for i in range(200)), mtime=0))
+    data[len(data) // 2] ^= 0xFF
+    path = tmp_path / "x.gz"
+    path.write_bytes(bytes(data))
+    argv = ["convert", "-f", "binance-raw", str(path), "-o", str(tmp_path / "o.hft"), "--tick-size", "0.01", "--lot-size", "1"]
+    assert cli.main(argv) == 2
+    assert capsys.readouterr().err.startswith(f"error: {path}: cannot decompress: Error -3 while decompressing data")

@@ -14,6 +14,7 @@ import zlib
 from collections.abc import Iterator
 
 from hft_tui.errors import HftError
+from hft_tui.importers.files import decompressing
 
 _READ = 1 << 20
 
@@ -22,7 +23,9 @@ def read_blocks(path: str | os.PathLike[str]) -> Iterator[tuple[bytes, int]]:
     """(decompressed bytes, bytes of the file read so far) of a plain or gzip file.
 
     A gzip stream that ends early yields what it holds and then raises
-    ``EOFError`` (the caller decides how to report it).
+    ``EOFError`` (the caller decides how to report it). zlib is used directly,
+    not the importers' ``InputFile``: ``GzipFile`` loses what it decompressed of
+    a read cut by the end of a killed recording. Corrupt data is an HftError.
     """
     try:
         fh = open(path, "rb")
@@ -39,11 +42,12 @@ def read_blocks(path: str | os.PathLike[str]) -> Iterator[tuple[bytes, int]]:
             if dec is None:
                 yield block, fh.tell()
                 continue
-            data = dec.decompress(block)
-            while dec.eof and dec.unused_data:  # the next gzip member
-                tail = dec.unused_data
-                dec = zlib.decompressobj(wbits=31)
-                data += dec.decompress(tail)
+            with decompressing(path):
+                data = dec.decompress(block)
+                while dec.eof and dec.unused_data:  # the next gzip member
+                    tail = dec.unused_data
+                    dec = zlib.decompressobj(wbits=31)
+                    data += dec.decompress(tail)
             yield data, fh.tell()
         if dec is not None and not dec.eof:
             raise EOFError(str(path))

@@ -13,6 +13,7 @@ import os
 import zipfile
 import zlib
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import BinaryIO, NamedTuple
 
 from hft_tui.errors import HftError
@@ -26,6 +27,17 @@ class Block(NamedTuple):
     data: bytes  # whole lines (the last one may lack its newline at end of file)
     first_line: int  # 1-based line number of the block's first line
     raw_pos: int  # bytes of the raw file consumed so far (for progress)
+
+
+@contextmanager
+def decompressing(path: str | os.PathLike[str]) -> Iterator[None]:
+    """Corrupt compressed data as one line, ``PATH: cannot decompress: ...``: every
+    importer's reader wraps its decompression in this (a cut-short stream, an
+    ``EOFError``, is left to the reader, which may read up to the cut)."""
+    try:
+        yield
+    except (OSError, zlib.error, zipfile.BadZipFile) as exc:
+        raise HftError(f"{path}: cannot decompress: {exc}") from None
 
 
 class InputFile:
@@ -75,11 +87,10 @@ class InputFile:
 
     def read(self, n: int) -> bytes:
         try:
-            return self._text.read(n)
+            with decompressing(self.path):
+                return self._text.read(n)
         except EOFError:
             raise HftError(f"{self.path}: compressed data ends early (the file is cut short)") from None
-        except (OSError, zlib.error, zipfile.BadZipFile) as exc:
-            raise HftError(f"{self.path}: cannot decompress: {exc}") from None
 
     def blocks(self, block_bytes: int = BLOCK_BYTES) -> Iterator[Block]:
         """Blocks of whole lines; the last line of the file may lack a newline."""
