@@ -6,6 +6,7 @@ import gzip
 import importlib.util
 import json
 import random
+import re
 import time
 
 import numpy as np
@@ -210,3 +211,17 @@ def test_corrupt_gzip_is_one_line_exit_2(tmp_path, monkeypatch, capsys):
     argv = ["convert", "-f", "binance-raw", str(path), "-o", str(tmp_path / "o.hft"), "--tick-size", "0.01", "--lot-size", "1"]
     assert cli.main(argv) == 2
     assert capsys.readouterr().err.startswith(f"error: {path}: cannot decompress: Error -3 while decompressing data")
+
+
+@pytest.mark.parametrize("symbol", [None, "BTCUSDT"])
+@pytest.mark.parametrize("data", [b"", b"\n  \n", gzip.compress(b"")], ids=["empty", "blank", "gzip"])
+def test_empty_input_is_an_error_like_other_formats(tmp_path, symbol, data):
+    good = b'1 {"stream":"btcusdt@trade","data":{"e":"trade","E":1,"s":"BTCUSDT","t":7,"p":"1.00","q":"1","T":2,"m":false}}\n'
+    (tmp_path / "a.jsonl").write_bytes(good)
+    empty = tmp_path / "empty.jsonl"
+    empty.write_bytes(data)
+    with pytest.raises(HftError, match=f"^{re.escape(str(empty))}: empty file$"):
+        convert_binance_raw([empty], tmp_path / "o.hft", symbol=symbol, tick_size="0.01", lot_size="1")
+    with pytest.raises(HftError, match=f"^{re.escape(str(empty))}: empty file$"):
+        convert_binance_raw([tmp_path / "a.jsonl", empty], tmp_path / "o2.hft", tick_size="0.01", lot_size="1")
+    assert TickReader(tmp_path / "o2.hft").n_events == 1  # the input before it is converted

@@ -93,15 +93,17 @@ class RawStats:
 
 
 def _first_symbol(paths: list[str]) -> str:
+    blank = True
     for path in paths:
         try:
             for line in read_lines(path):
+                blank = blank and not line.strip()
                 stream = Router.stream_of(line)
                 if stream and b"@" in stream:
                     return stream.split(b"@", 1)[0].decode(errors="replace").upper()
         except EOFError:
             pass
-    raise HftError(f"{paths[0]}: no Binance stream message found")
+    raise HftError(f"{paths[0]}: {'empty file' if blank else 'no Binance stream message found'}")
 
 
 def instrument_for(
@@ -148,8 +150,10 @@ def raw_events(
         for path in paths:
             rest = b""
             lines0 = st.lines
+            blank = True  # an empty input is an error, as in the other formats
             try:
                 for block, raw_pos in prefetch(read_blocks(path)):
+                    blank = blank and not block.strip()
                     data = rest + block
                     cut = data.rfind(b"\n") + 1
                     rest = data[cut:]
@@ -160,7 +164,10 @@ def raw_events(
                         lines0 = st.lines
             except EOFError:
                 rest = b""  # a partial last line is not data
+                blank = False  # cut short, not empty: the note says so
                 st.truncated.append(f"{path}: ends early (recording interrupted?); read to line {conv.line}")
+            if blank:
+                raise _Stop(f"{path}: empty file")
             if rest.strip():
                 yield from conv.lines(rest + b"\n", len(rest) + 1, path)
             conv.line = 0
@@ -178,7 +185,8 @@ def raw_events(
 
 
 class _Stop(Exception):
-    """A bad line in a strict conversion: stop after handing on what came before."""
+    """A bad line in a strict conversion, or an empty input: stop after handing on
+    what came before."""
 
 
 class _Converter:
