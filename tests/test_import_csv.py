@@ -110,3 +110,33 @@ def test_no_header_names_fields_by_mapping(tmp_path):
 def test_mapping_errors(columns, message):
     with pytest.raises(HftError, match=message):
         convert_all("csv", [DATA / "generic_trades.csv"], columns=columns, **INST)
+
+
+def test_trade_price_and_size_must_be_positive_and_ids_integers(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("time,px,size,tid\n1,1.00,1,7\n2,1.00,0,8\n3,-1.00,1,9\n4,0,1,10\n5,1.00,1,x9\n6,1.00,1,\n")
+    ctx = ImportContext(skip_bad=True)
+    ev = convert_all("csv", [path], ctx=ctx, columns="ts=time,price=px,qty=size,id=tid", ts_unit="s", **INST)
+    assert rows(ev, "exch_ts", "order_id") == [(NS, 7), (6 * NS, 0)]  # an empty id is no id
+    assert ctx.bad.examples == [
+        f"{path}:3: field size: '0' is zero",
+        f"{path}:4: field px: '-1.00' is negative",
+        f"{path}:5: field px: '0' is zero",
+        f"{path}:6: field tid: 'x9' is not an integer",
+    ]
+
+
+def test_quote_side_of_size_zero_is_empty_but_prices_are_checked(tmp_path):
+    path = tmp_path / "q.csv"
+    path.write_text("1,1.00,2,1.05,0\n2,1.00,2,0,0\n3,-1.00,2,1.05,1\n4,0,2,1.05,1\n5,1.00,-2,1.05,1\n")
+    ctx = ImportContext(skip_bad=True)
+    ev = convert_all("csv", [path], ctx=ctx, kind="quotes", columns="ts=1,bid_px=2,bid_qty=3,ask_px=4,ask_qty=5",
+                     ts_unit="s", **INST)
+    assert rows(ev, "exch_ts", "side", "px", "qty") == [
+        (NS, BID, 20, 2), (NS, ASK, 21, 0), (2 * NS, BID, 20, 2), (2 * NS, ASK, 0, 0),
+    ]
+    assert ctx.bad.examples == [
+        f"{path}:3: field bid_px (column 2): '-1.00' is negative",
+        f"{path}:4: field bid_px (column 2): '0' is zero",
+        f"{path}:5: field bid_qty (column 3): '-2' is negative",
+    ]

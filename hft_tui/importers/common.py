@@ -244,3 +244,13 @@ def check_nonnegative(table: Table, values: np.ndarray, col: int) -> None:
     neg = values < 0
     if neg.any():
         table.reject(neg, col, "is negative")
+
+
+def check_positive(table: Table, values: np.ndarray, col: int, where: np.ndarray | None = None) -> None:
+    """Negative values are bad rows, and so are zeros (only in the rows ``where``, if given)."""
+    check_nonnegative(table, values, col)
+    zero = values == 0
+    if where is not None:
+        zero &= where
+    if zero.any():
+        table.reject(zero, col, "is zero")

@@ -7,6 +7,9 @@ header name, or by 1-based position when there is no header) for each field:
   means unknown aggressor);
 - quotes: ts, bid_px, bid_qty, ask_px, ask_qty (required), id, local_ts.
 
+A trade's price and size must be positive; a quote size may be 0 (an empty
+side, whose price may then be 0 too). An id is an integer (an empty one is 0).
+
 Times (``--ts-unit``): s, ms, us or ns since the epoch, decimals allowed down to
 the nanosecond ("1704067200.123456" in s), or iso (``2024-01-01T00:00:00.123Z``,
 UTC); auto decides from the first data row (a date, else the magnitude: below
@@ -28,6 +31,7 @@ from hft_tui.events import BUY, SELL
 from hft_tui.importers.common import (
     ImportContext,
     check_nonnegative,
+    check_positive,
     head,
     instrument_from,
     lot_grid,
@@ -185,18 +189,20 @@ def events(args: Any, inst: Instrument, ctx: ImportContext) -> Iterator[np.ndarr
                 unit = _ts_unit(args.ts_unit, t.text(0, col["ts"]))
             ts = _times(t, col["ts"], unit)
             local = _times(t, col["local_ts"], unit) if "local_ts" in col else ts
-            ids = t.lenient_int(col["id"]) if "id" in col else np.zeros(t.n, dtype=np.int64)
+            # an id that is not an integer is a bad row, not 0: the user mapped the
+            # column, so text there is a wrong mapping (an empty id is no id: 0)
+            ids = t.integer(col["id"], optional=True) if "id" in col else np.zeros(t.n, dtype=np.int64)
 
             def price(key: str) -> np.ndarray:
                 return t.scaled(col[key], pg.exp10, pg.step, grid=pg.text)
 
             def qty(key: str) -> np.ndarray:
-                q = t.scaled(col[key], lg.exp10, lg.step, grid=lg.text)
-                check_nonnegative(t, q, col[key])
-                return q
+                return t.scaled(col[key], lg.exp10, lg.step, grid=lg.text)
 
             if kind == "trades":
                 px, q = price("price"), qty("qty")
+                check_positive(t, px, col["price"])  # the engine takes no order at a price <= 0
+                check_positive(t, q, col["qty"])  # a trade of nothing did not happen
                 what = "true, false" if args.side_buyer_maker else "buy, sell, b, s, 1, -1"
                 side = (t.tokens(col["side"], sides, what=what) if "side" in col
                         else np.zeros(t.n, dtype=np.int16))
@@ -204,5 +210,9 @@ def events(args: Any, inst: Instrument, ctx: ImportContext) -> Iterator[np.ndarr
                 yield trade_events(ts[k], local[k], px[k], q[k], side[k], ids[k])
             else:
                 bp, bq, ap, aq = price("bid_px"), qty("bid_qty"), price("ask_px"), qty("ask_qty")
+                # a side of size 0 is empty (as in Binance bookTicker files): its price may be 0
+                for p, q, pkey, qkey in ((bp, bq, "bid_px", "bid_qty"), (ap, aq, "ask_px", "ask_qty")):
+                    check_positive(t, p, col[pkey], where=q != 0)
+                    check_nonnegative(t, q, col[qkey])
                 k = t.good(ctx.bad)
                 yield quote_events(ts[k], local[k], bp[k], bq[k], ap[k], aq[k], ids[k])
