@@ -195,7 +195,7 @@ def test_convert_command_reads_binance_raw(tmp_path, monkeypatch, capsys):
     assert "r.jsonl.gz:3: message without a stream name" in capsys.readouterr().err
     assert cli.main(base + ["-o", str(tmp_path / "b.hft"), "--skip-bad"]) == 0
     err = capsys.readouterr().err
-    assert "skipped 1 bad row" in err and "ETHUSDT (1 lines)" in err
+    assert "skipped 1 bad row" in err and "ETHUSDT (1 line)" in err
     assert TickReader(tmp_path / "b.hft").read_all()["local_ts"].tolist() == [1, 4]
 
 

@@ -148,3 +148,14 @@ def test_a_header_row_is_not_counted_as_a_row(tmp_path):
     rc, err = run_convert([str(src), "--format", "binance-vision", "-o", str(out), *BTC])
     assert rc == 0, err
     assert err.startswith(f"wrote 3 events from 3 rows to {out}")
+
+
+def test_report_counts_in_the_singular_and_plural(tmp_path):
+    from hft_tui.importers.common import counted
+
+    assert [counted(n, "row") for n in (0, 1, 2, 12345)] == ["0 rows", "1 row", "2 rows", "12,345 rows"]
+    path = tmp_path / "BTCUSDT-trades-2024-01-01.csv"
+    path.write_text("1,100.00,0.001,1,1704067200000,true,true\n")
+    out = tmp_path / "one.hft"
+    rc, err = run_convert([str(path), "-f", "binance-vision", "-o", str(out), *BTC])
+    assert rc == 0 and err.startswith(f"wrote 1 event from 1 row to {out} ")

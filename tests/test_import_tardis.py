@@ -39,7 +39,7 @@ def test_incremental_book_l2_events_and_message_grouping():
         (1585699210100000 * US, 1585699210200000 * US, LEVEL, ASK, 12890, 5, S),
         (1585699210100000 * US, 1585699210200000 * US, LEVEL, BID, 12888, 7, S | EOM),
     ]
-    assert ctx.notes == ["ignored 1 rows of symbols other than BTC-PERPETUAL"]
+    assert ctx.notes == ["ignored 1 row of symbols other than BTC-PERPETUAL"]
     books = book_rows(ev, 5)
     assert books[0] == [[(12887, 38640), (12888, 10)], [(12886, 22530), (12885, 1000)]]
     assert books[1] == [[(12887, 38640), (12888, 10)], [(12885, 1500)]]

@@ -88,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
 
 def convert(args: argparse.Namespace) -> Outcome:
     """Run a conversion, printing its report on stderr; HftError for bad input."""
-    from hft_tui.importers.common import ImportContext
+    from hft_tui.importers.common import ImportContext, counted
     from hft_tui.importers.files import input_size
     from hft_tui.importers.progress import Progress
     from hft_tui.tickfile import TickWriter
@@ -127,13 +127,13 @@ def convert(args: argparse.Namespace) -> Outcome:
     rows, secs = progress.rows, max(progress.elapsed, 1e-9)
     if interrupted:
         print(
-            f"interrupted: {args.output} holds the {n_events:,} events converted so far "
-            f"({rows:,} rows read); it is complete up to there and readable",
+            f"interrupted: {args.output} holds the {counted(n_events, 'event')} converted so far "
+            f"({counted(rows, 'row')} read); it is complete up to there and readable",
             file=err,
         )
         return Outcome(130, rows, n_events)
     print(
-        f"wrote {n_events:,} events from {rows:,} rows to {args.output} "
+        f"wrote {counted(n_events, 'event')} from {counted(rows, 'row')} to {args.output} "
         f"({inst.symbol}, tick {inst.tick_size}, lot {inst.lot_size}) "
         f"in {secs:.1f} s ({_rate(rows / secs)} rows/s)",
         file=err,

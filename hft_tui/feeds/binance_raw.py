@@ -70,6 +70,7 @@ from hft_tui.feeds.binance_protocol import (
     EventRuns,
     Router,
 )
+from hft_tui.importers.common import counted
 from hft_tui.instrument import Instrument
 
 SIDECAR = "symbols.json"
@@ -365,10 +366,10 @@ def notes(st: RawStats) -> list[str]:
     """One-line remarks on a finished conversion."""
     out = list(st.truncated)
     if st.other_symbols:
-        others = ", ".join(f"{s} ({n:,} lines)" for s, n in sorted(st.other_symbols.items()))
+        others = ", ".join(f"{s} ({counted(n, 'line')})" for s, n in sorted(st.other_symbols.items()))
         out.append(f"other symbols left out: {others}")
     if st.unknown:
-        out.append(f"{st.unknown:,} messages of streams or event types not handled")
+        out.append(f"{counted(st.unknown, 'message')} of streams or event types not handled")
     if st.resyncs:
-        out.append(f"{st.resyncs} resyncs (gaps in the recorded diffs)")
+        out.append(f"{counted(st.resyncs, 'resync')} (gaps in the recorded diffs)")
     return out

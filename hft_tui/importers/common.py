@@ -26,6 +26,11 @@ if TYPE_CHECKING:
     from hft_tui.importers.table import Table
 
 
+def counted(n: int, noun: str) -> str:
+    """'1 row', '2,000 rows': a count and its noun, for the one-line reports."""
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
 class BadRows:
     """What bad rows do: stop the conversion (default) or skip and count (``--skip-bad``).
 
@@ -57,7 +62,7 @@ class BadRows:
     def report(self) -> list[str]:
         if not self.count:
             return []
-        lines = [f"skipped {self.count:,} bad row{'s' if self.count != 1 else ''}:"]
+        lines = [f"skipped {counted(self.count, 'bad row')}:"]
         lines += [f"  {m}" for m in self.examples]
         if self.count > len(self.examples):
             lines.append(f"  ... and {self.count - len(self.examples):,} more")

@@ -34,6 +34,7 @@ from hft_tui.importers.common import (
     ImportContext,
     MessageCarry,
     check_nonnegative,
+    counted,
     head,
     instrument_from,
     lot_grid,
@@ -134,7 +135,7 @@ def events(args: Any, inst: Instrument, ctx: ImportContext) -> Iterator[np.ndarr
     if len(tail):
         yield tail
     if others:
-        ctx.notes.append(f"ignored {others:,} rows of symbols other than {inst.symbol}")
+        ctx.notes.append(f"ignored {counted(others, 'row')} of symbols other than {inst.symbol}")
 
 
 def _qty(t: Any, name: str, lg: Grid, optional: bool = False) -> np.ndarray:
