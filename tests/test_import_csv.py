@@ -105,7 +105,8 @@ def test_no_header_names_fields_by_mapping(tmp_path):
 @pytest.mark.parametrize(
     "columns, message",
     [(None, "give --columns"), ("ts=time,price=px", "lacks qty"), ("ts=time,price=px,qty=nope", "no column 'nope'"),
-     ("ts=time,price=px,qty=size,colour=x", "unknown field 'colour'"), ("ts", "is not field=column")],
+     ("ts=time,price=px,qty=size,colour=x", "unknown field 'colour'"), ("ts", "is not field=column"),
+     ("ts=1,price=0,qty=3", r"^csv: --columns price=0: columns are numbered from 1$")],
 )
 def test_mapping_errors(columns, message):
     with pytest.raises(HftError, match=message):

@@ -94,6 +94,8 @@ def parse_columns(spec: str | None, kind: str) -> dict[str, str]:
             raise HftError(f"csv: --columns entry {part!r} is not field=column")
         if key not in required and key not in optional:
             raise HftError(f"csv: unknown field {key!r} for {kind} (fields: {', '.join(required + optional)})")
+        if col.isdigit() and int(col) == 0:
+            raise HftError(f"csv: --columns {key}={col}: columns are numbered from 1")
         mapping[key] = col
     missing = [f for f in required if f not in mapping]
     if missing:
@@ -130,7 +132,7 @@ class _Layout:
         for key, col in mapping.items():
             if col.isdigit():
                 i = int(col) - 1
-                if not 0 <= i < len(first):
+                if i >= len(first):  # (column 0 is refused by parse_columns)
                     raise HftError(f"{path}:1: column {col} for {key} is beyond the {len(first)} columns")
             elif not has_header:
                 raise HftError(f"csv: column {col!r} is a name but {path} has no header")
