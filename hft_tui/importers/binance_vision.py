@@ -113,11 +113,15 @@ def _time_ns(table: Any, col: int, unit_us: bool) -> np.ndarray:
     if wrong.any():
         unit = "microsecond" if unit_us else "millisecond"
         table.reject(wrong, col, f"is not a {unit} time like the file's first row")
-    # Scaled by the parser, not multiplied here: its range check makes a time past
-    # int64 ns (from 9.22e12 ms or 9.22e15 us, the year 2262) a bad row instead of a
-    # wrapped date. The unit check above comes first so that a time in the other
-    # unit is named as such.
-    return table.scaled(col, 3 if unit_us else 6, noun="an integer")
+    scale = 1_000 if unit_us else 1_000_000
+    # A time past int64 ns (from 9.22e12 ms or 9.22e15 us, the year 2262) is a bad row,
+    # not a wrapped date. Checked on the integers already parsed: parsing the column
+    # again through the scaling parser cost a third of the conversion time.
+    limit = np.iinfo(np.int64).max // scale
+    over = (raw > limit) | (raw < -limit)
+    if over.any():
+        table.out_of_range(over, col)
+    return raw * scale
 
 
 def events(args: Any, inst: Instrument, ctx: ImportContext) -> Iterator[np.ndarray]:

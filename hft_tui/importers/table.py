@@ -214,6 +214,10 @@ class Table:
             self._reasons[int(r)] = reason
         self._reasons.setdefault(-1 - col, reason)
 
+    def out_of_range(self, rows: np.ndarray, col: int) -> None:
+        """Mark rows bad as the parser marks a value beyond its range."""
+        self._mark(rows, col, ERR_RANGE)
+
     # --- errors ----------------------------------------------------------------------
     def _mark_codes(self, err: np.ndarray, col: int) -> None:
         if err.any():
