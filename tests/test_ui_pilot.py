@@ -93,16 +93,37 @@ async def test_param_edit_rejects_bad_value_then_applies_good_one():
         assert SetParam("mm", "gamma", 0.25) in link.commands
 
 
-async def test_limit_edit_sends_set_limit():
+async def test_limit_edit_shows_limit_keys_refuses_a_bad_value_then_sends_set_limit():
     app, link = make_app()
     async with app.run_test(size=(160, 48)) as pilot:
         await pilot.pause(0.2)
         await pilot.press("L")
         await pilot.pause(0.1)
-        app.screen.query_one("#f-max_position").value = "0.02"
+        assert isinstance(app.screen, EditScreen)
+        # one field per limit (the per-symbol rows are one limit), in instrument units
+        assert app.screen.values == {"max_position": 0.05, "max_open_orders": 20.0, "daily_loss": 100.0}
+        assert app.screen.query_one("#f-max_open_orders").value == "20"
+        field = app.screen.query_one("#f-max_position")
+        assert field.value == "0.05"
+        for bad in ("-1", "lots"):
+            field.value = bad
+            await pilot.press("enter")
+            await pilot.pause(0.1)
+            assert isinstance(app.screen, EditScreen)
+            assert "max_position" in str(app.screen.query_one("#error").render())
+        app.screen.query_one("#f-max_open_orders").value = "2.5"
+        field.value = "0.02"
         await pilot.press("enter")
         await pilot.pause(0.1)
+        assert "whole number" in str(app.screen.query_one("#error").render())
+        assert not any(isinstance(c, SetLimit) for c in link.commands)
+        app.screen.query_one("#f-max_open_orders").value = "inf"
+        await pilot.press("enter")
+        await pilot.pause(0.1)
+        assert not isinstance(app.screen, EditScreen)
         assert SetLimit("max_position", 0.02) in link.commands
+        assert SetLimit("max_open_orders", float("inf")) in link.commands
+        assert not any(isinstance(c, SetLimit) and c.key == "daily_loss" for c in link.commands)
 
 
 def test_parse_like_keeps_types():
@@ -235,3 +256,4 @@ async def test_order_log_filters_by_category_and_strategy():
             await pilot.press("f")  # back to all
         await pilot.press("F")  # first strategy seen: mm
         assert {line.strategy for line in log._view} == {"mm"}
+

@@ -45,7 +45,13 @@ def sample_snapshot(mode: str = "SIM") -> Snapshot:
             PnLView("mm", (1_000, 0), 1.5, -0.2, 0.01, 1.29, (0.0, 1.0, 2.0, 1.5), (0.0, 1e3, 5e2, 1e3)),
             PnLView("total", (1_000, 0), 1.5, -0.2, 0.01, 1.29, (0.0, 1.0, 2.0, 1.5), (0.0, 1e3, 5e2, 1e3)),
         ),
-        limits=(LimitView("max_position", "global", 0.01, 0.05), LimitView("daily_loss", "global", 10.0, 100.0)),
+        # as the risk manager names them: a per-symbol limit has a row per symbol
+        limits=(
+            LimitView("max_position BTCUSDT", "global", 0.01, 0.05),
+            LimitView("max_position ETHUSDT", "global", 0.0, 0.05),
+            LimitView("max_open_orders", "global", 1.0, 20.0),
+            LimitView("daily_loss", "global", 10.0, 100.0),
+        ),
         rejections=(("max_position", 1),),
         strategies=(
             StrategyView("mm", "mm", True, "ACTIVE", (("gamma", 0.1), ("quote_size", 0.01), ("levels", 1))),

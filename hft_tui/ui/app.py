@@ -35,6 +35,7 @@ from hft_tui.ui.palette import WorkstationCommands
 from hft_tui.ui.playback import UNSET, PlaybackKeys
 from hft_tui.ui.screens.dialogs import ConfirmScreen, HelpScreen, RearmScreen
 from hft_tui.ui.screens.edit import EditScreen
+from hft_tui.ui.screens.limits import limits_screen
 from hft_tui.ui.themes import APP_COLOURS, DEFAULT_DARK, load_themes
 from hft_tui.ui.widgets.ladder import DepthLadder
 from hft_tui.ui.widgets.orders import OrderLog
@@ -344,8 +345,8 @@ class HftApp(PlaybackKeys, App[None]):
         self.push_screen(EditScreen(f"Parameters of {view.name}", dict(view.params)), done)
 
     def action_edit_limits(self) -> None:
-        limits = {l.key: float(l.limit) for l in (self._snap.limits if self._snap else ()) if l.scope == "global"}
-        if not limits:
+        screen = limits_screen(self._snap.limits if self._snap else ())
+        if screen is None:
             self.notify("no limits to edit yet", severity="warning")
             return
 
@@ -355,4 +356,4 @@ class HftApp(PlaybackKeys, App[None]):
             if changed:
                 self.notify("limits: " + ", ".join(f"{k}={v:g}" for k, v in changed.items()))
 
-        self.push_screen(EditScreen("Risk limits (global)", limits), done)
+        self.push_screen(screen, done)

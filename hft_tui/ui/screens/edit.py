@@ -7,6 +7,7 @@ every field is valid.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from textual.app import ComposeResult
@@ -44,31 +45,58 @@ def parse_like(text: str, like: Any) -> Any:
     return text
 
 
+def shown(value: Any) -> str:
+    """A value as the form shows it: flags as true/false, 20000.0 as 20000."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _parse_like(_key: str, text: str, old: Any) -> Any:
+    return parse_like(text, old)
+
+
 class EditScreen(ModalScreen[dict[str, Any] | None]):
     """Returns the changed values, or None when cancelled."""
 
     DEFAULT_CSS = """
     EditScreen { align: center middle; }
     EditScreen > Vertical { width: 64; height: auto; max-height: 90%; border: thick $primary; background: $surface; padding: 1 2; }
-    EditScreen Grid { grid-size: 2; grid-columns: 22 1fr; grid-rows: 3; height: auto; }
-    EditScreen Grid Label { padding: 1 0; }
+    EditScreen #fields { grid-size: 2; grid-columns: 22 1fr; grid-rows: 1; grid-gutter: 0; height: auto; margin-top: 1; }
+    EditScreen #note { color: $text-muted; width: 100%; height: auto; }
     EditScreen #error { color: $error; height: auto; }
-    EditScreen #buttons { height: 3; margin-top: 1; }
+    EditScreen #buttons { grid-size: 2; height: 3; margin-top: 1; }
     """
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="edit.cancel")]
 
-    def __init__(self, title: str, values: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        title: str,
+        values: dict[str, Any],
+        parse: Callable[[str, str, Any], Any] = _parse_like,
+        note: str = "",
+    ) -> None:
+        """``parse(key, text, old)`` reads a field's text or raises ValueError (its
+        message is shown); ``note`` is a line under the title (units, say)."""
         super().__init__()
         self.title_text = title
         self.values = values
+        self.parse = parse
+        self.note = note
 
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label(f"[b]{self.title_text}[/b]  (enter: apply, escape: cancel)")
-            with Grid():
+            if self.note:
+                yield Label(self.note, id="note")
+            # one line a field (compact inputs): every limit, the message and the
+            # buttons fit in an 80x24 terminal
+            with Grid(id="fields"):
                 for key, value in self.values.items():
                     yield Label(key)
-                    yield Input(str(value).lower() if isinstance(value, bool) else str(value), id=f"f-{key}")
+                    yield Input(shown(value), id=f"f-{key}", compact=True)
             yield Label("", id="error")
             with Grid(id="buttons"):
                 yield Button("Apply", variant="primary", id="apply")
@@ -79,7 +107,7 @@ class EditScreen(ModalScreen[dict[str, Any] | None]):
         for key, old in self.values.items():
             text = self.query_one(f"#f-{key}", Input).value
             try:
-                value = parse_like(text, old)
+                value = self.parse(key, text, old)
             except ValueError as exc:
                 self.query_one("#error", Label).update(f"{key}: {exc}")
                 self.query_one(f"#f-{key}", Input).focus()
