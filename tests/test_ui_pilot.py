@@ -257,3 +257,33 @@ async def test_order_log_filters_by_category_and_strategy():
         await pilot.press("F")  # first strategy seen: mm
         assert {line.strategy for line in log._view} == {"mm"}
 
+
+def test_a_crash_in_the_app_exits_non_zero(monkeypatch):
+    import threading
+
+    import hft_tui.ui.app
+    from hft_tui.ui.launch import run_workstation
+
+    class Link(ScriptedLink):
+        instruments = [BTC]
+        state = "stopped"
+        finished = threading.Event()
+
+        def shutdown(self) -> None:
+            super().shutdown()
+            self.finished.set()
+
+        def close(self, timeout: float = 0.0) -> None:
+            pass
+
+    class Crashing(HftApp):
+        def run(self, **kwargs):
+            return super().run(headless=True, **kwargs)
+
+        def poll_snapshot(self) -> None:
+            raise RuntimeError("a bug in a panel")
+
+    monkeypatch.setattr(hft_tui.ui.app, "HftApp", Crashing)
+    link = Link()
+    assert run_workstation(lambda: link, {}) == 1
+    assert link.shutdowns >= 1  # orders cancelled on the way out all the same

@@ -118,7 +118,9 @@ def run_workstation(opener: Callable[[], Any], cfg: Mapping[str, Any], theme: st
     if link.state == "error":
         print(f"error: engine stopped: {link.error}", file=sys.stderr)
         return 1
-    return 0
+    # Textual has printed the traceback of an unhandled exception and set 1: a crash
+    # is a failure for the shell and for scripts, not a quit
+    return app.return_code or 0
 
 
 def open_link(module: str, function: str, *args: Any, kernels: tuple[str, ...] = ("engine",)) -> Any:
