@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from rich.text import Text
 
 from hft_tui.engine.commands import EnableStrategy, Pause, Rearm, Resume, SetLimit, SetParam
 from hft_tui.ui.app import HftApp
@@ -252,10 +253,12 @@ async def test_order_log_filters_by_category_and_strategy():
         assert [line.category for line in log._view] == ["order"]
         await pilot.press("f")  # fill
         assert [line.category for line in log._view] == ["fill"]
-        for _ in range(6):
-            await pilot.press("f")  # back to all
+        for _ in range(5):
+            await pilot.press("f")  # strategy, feed, engine, back to all
         await pilot.press("F")  # first strategy seen: mm
         assert {line.strategy for line in log._view} == {"mm"}
+        # the filter shows in the panel's visible border
+        assert "orders [all / mm]" in Text.from_markup(app.screen.query_one("#orders").border_title).plain
 
 
 def test_a_crash_in_the_app_exits_non_zero(monkeypatch):

@@ -82,13 +82,18 @@ class OrderLog(ScrollView, can_focus=True):
     def action_cycle_category(self) -> None:
         self.category = CATEGORIES[(CATEGORIES.index(self.category) + 1) % len(CATEGORIES)]
         self._refilter()
-        self.border_title = self.title_text
+        self._show_title()
 
     def action_cycle_strategy(self) -> None:
         choices = ["", *self._strategies]
         self.strategy = choices[(choices.index(self.strategy) + 1) % len(choices)] if self.strategy in choices else ""
         self._refilter()
-        self.border_title = self.title_text
+        self._show_title()
+
+    def _show_title(self) -> None:
+        # the border on screen is the panel's around the log (main_screen), not the log's own
+        box = self.parent if self.parent is not None and self.parent.id == "orders" else self
+        box.border_title = self.title_text
 
     def _keep(self, line: LogLine) -> bool:
         if self.category != "all" and line.category != self.category:
