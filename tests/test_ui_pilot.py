@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from rich.text import Text
 
-from hft_tui.engine.commands import EnableStrategy, Pause, Rearm, Resume, SetLimit, SetParam
+from hft_tui.engine.commands import EnableStrategy, Pause, Rearm, Resume, Seek, SetLimit, SetParam
 from hft_tui.ui.app import HftApp
-from hft_tui.ui.screens.dialogs import ConfirmScreen, HelpScreen, RearmScreen
+from hft_tui.ui.screens.dialogs import ConfirmScreen, HelpScreen, RearmScreen, SeekScreen
 from hft_tui.ui.screens.edit import EditScreen, parse_like
 from hft_tui.ui.widgets.status import StatusBar
-from ui_doubles import BTC, ETH, ScriptedLink
+from ui_doubles import BTC, ETH, T0, ScriptedLink, sample_snapshot
 
 
 @pytest.fixture(autouse=True)
@@ -290,3 +292,47 @@ def test_a_crash_in_the_app_exits_non_zero(monkeypatch):
     link = Link()
     assert run_workstation(lambda: link, {}) == 1
     assert link.shutdowns >= 1  # orders cancelled on the way out all the same
+
+
+def replay_app(exch_ts: int = T0 + 123_000_000) -> tuple[HftApp, ScriptedLink]:
+    """A replay whose data spans T0 .. T0 + 120.5 ms."""
+    link = ScriptedLink("REPLAY", replace(sample_snapshot("REPLAY"), exch_ts=exch_ts))
+    link.span = (T0, T0 + 120_500_000)
+    return HftApp(link, [BTC, ETH]), link
+
+
+async def test_long_messages_wrap_in_the_seek_and_rearm_dialogs():
+    app, _ = replay_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause(0.2)
+        await pilot.press("g")
+        await pilot.pause(0.1)
+        app.screen.query_one("#when").value = "00:00:01"
+        await pilot.press("enter")
+        await pilot.pause(0.1)
+        error = app.screen.query_one("#error")
+        assert "after the last event" in str(error.render())
+        assert error.size.height >= 2 and error.size.width <= error.parent.content_size.width
+        await pilot.press("escape", "R")
+        await pilot.pause(0.1)
+        assert isinstance(app.screen, RearmScreen)
+        [label] = [w for w in app.screen.query("Label") if "stay off" in str(w.render())]
+        assert label.size.height >= 2 and label.size.width <= label.parent.content_size.width
+
+
+async def test_strategies_on_off_column_fits_off_and_tabs_fit_80_columns():
+    snap = sample_snapshot()
+    link = ScriptedLink(snapshot=replace(snap, strategies=tuple(replace(v, enabled=True) for v in snap.strategies)))
+    app = HftApp(link, [BTC, ETH])
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.pause(0.2)
+        await pilot.press("4", "space")  # mm (shown "on" first) goes off
+        await pilot.pause(0.3)
+        table = app.screen.query_one("StrategiesPanel")
+        assert table.get_cell("mm", "on") == "off"
+        assert table.columns["on"].content_width >= 3
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause(0.2)
+        tabs = app.screen.query_one("#tabs")
+        text = Text.from_markup(str(tabs.content)).plain
+        assert "4 Strats" in text and len(text.rstrip()) <= tabs.content_size.width

@@ -28,7 +28,13 @@ from hft_tui.ui.widgets.strategies import StrategiesPanel
 SINGLE_WIDTH = 150
 #: below this one the ladder narrows too (an 80x24 SSH session)
 COMPACT_WIDTH = 120
-PANELS = (("pnl", "P&L"), ("orders", "Orders"), ("risk", "Risk"), ("strategies", "Strategies"))
+#: id, tab title, and the title in a compact screen, where the four tabs get 38 columns
+PANELS = (
+    ("pnl", "P&L", "P&L"),
+    ("orders", "Orders", "Orders"),
+    ("risk", "Risk", "Risk"),
+    ("strategies", "Strategies", "Strats"),
+)
 
 
 class MainScreen(Screen[None]):
@@ -98,10 +104,11 @@ class MainScreen(Screen[None]):
     def on_resize(self, event: Resize) -> None:
         self.set_class(event.size.width < SINGLE_WIDTH, "-single")
         self.set_class(event.size.width < COMPACT_WIDTH, "-compact")
+        self._update_tabs()
 
     def action_show_panel(self, name: str) -> None:
         self.active_panel = name
-        for panel_id, _title in PANELS:
+        for panel_id, *_titles in PANELS:
             self.query_one(f"#{panel_id}").set_class(panel_id == name, "-active")
         self._update_tabs()
         target = self.query_one(f"#{name}")
@@ -111,7 +118,8 @@ class MainScreen(Screen[None]):
 
     def _update_tabs(self) -> None:
         parts = []
-        for i, (panel_id, title) in enumerate(PANELS, 1):
-            text = f"{i} {title}"
+        compact = self.has_class("-compact")
+        for i, (panel_id, title, short) in enumerate(PANELS, 1):
+            text = f"{i} {short if compact else title}"
             parts.append(f"[reverse] {text} [/reverse]" if panel_id == self.active_panel else f" {text} ")
         self.query_one("#tabs", Label).update(" ".join(parts))

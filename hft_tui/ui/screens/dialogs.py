@@ -46,6 +46,7 @@ class RearmScreen(ModalScreen[bool]):
     DEFAULT_CSS = """
     RearmScreen { align: center middle; }
     RearmScreen > Vertical { width: 60; height: auto; border: thick $error; background: $surface; padding: 1 2; }
+    RearmScreen Label { width: 100%; }  /* wraps: the explanation is longer than a line */
     RearmScreen #error { color: $error; }
     """
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="rearm.cancel")]
@@ -103,7 +104,7 @@ class SeekScreen(ModalScreen[int | None]):
     DEFAULT_CSS = """
     SeekScreen { align: center middle; }
     SeekScreen > Vertical { width: 72; height: auto; border: thick $primary; background: $surface; padding: 1 2; }
-    SeekScreen #error { color: $error; }
+    SeekScreen #error { color: $error; width: 100%; }  /* a message longer than a line wraps */
     """
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="seek.cancel")]
 

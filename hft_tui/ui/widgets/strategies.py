@@ -52,7 +52,8 @@ class StrategiesPanel(DataTable[str]):
             else:
                 for col, before, after in zip(_COLUMNS, old, cells):
                     if before != after:
-                        self.update_cell(view.name, col, after)
+                        # a longer value widens its column: "off" after "on", REDUCE-ONLY after ACTIVE
+                        self.update_cell(view.name, col, after, update_width=True)
             self._cells[view.name] = cells
             self._views[view.name] = view
 
