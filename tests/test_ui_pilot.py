@@ -301,6 +301,19 @@ def replay_app(exch_ts: int = T0 + 123_000_000) -> tuple[HftApp, ScriptedLink]:
     return HftApp(link, [BTC, ETH]), link
 
 
+async def test_seek_at_the_end_prefills_a_time_that_is_accepted():
+    app, link = replay_app(exch_ts=T0 + 123_000_000)  # the clock past the last event
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.pause(0.2)
+        await pilot.press("g")
+        await pilot.pause(0.1)
+        assert isinstance(app.screen, SeekScreen)
+        assert app.screen.query_one("#when").value.endswith("00:00:00.120")
+        await pilot.press("enter")
+        await pilot.pause(0.1)
+        assert Seek(T0 + 120_000_000) in link.commands
+
+
 async def test_long_messages_wrap_in_the_seek_and_rearm_dialogs():
     app, _ = replay_app()
     async with app.run_test(size=(80, 24)) as pilot:

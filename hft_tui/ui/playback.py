@@ -72,6 +72,10 @@ class PlaybackKeys:
         now = self._snap.exch_ts if self._snap else 0
         if now <= 0 and span:
             now = span[0]  # nothing played yet: offsets count from the first event
+        if span and span[1] > 0:
+            # at the end the engine's clock may be past the last event (own orders'
+            # latency): a pre-filled time there would be refused on enter
+            now = min(now, span[1])
 
         def done(ts: int | None) -> None:
             if ts is not None:
