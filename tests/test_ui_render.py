@@ -131,3 +131,9 @@ def test_a_limit_shows_whole_in_a_narrow_risk_panel():
     assert usage_text(1_234_567.8, 5e6, 12) == "1.23M / 5M"
     assert usage_text(0.002, 0.2, 12) == "0.002 / 0.2"
     assert usage_text(0.995708, 1000, 12) == "0.996 / 1000"  # fewer digits rather than "10…"
+
+
+def test_money_never_shows_a_negative_zero():
+    from hft_tui.ui.widgets.pnl import money
+
+    assert [money(x) for x in (-0.001, -0.0, 0.004, -0.005001, -1234.5)] == ["0.00", "0.00", "0.00", "-0.01", "-1,234.50"]

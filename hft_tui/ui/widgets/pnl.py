@@ -16,8 +16,10 @@ WINDOWS = (60, 300, 0)  # 0: everything the engine keeps
 _COLUMNS = ("name", "equity", "position", "realized", "unrealized", "fees")
 
 
-def _money(x: float) -> str:
-    return f"{x:,.2f}"
+def money(x: float) -> str:
+    """Two decimals with thousands separators; a value that rounds to zero is 0.00
+    (-0.001 would show "-0.00", a loss that is not there)."""
+    return f"{x if round(x, 2) else 0.0:,.2f}"
 
 
 class PnLPanel(Vertical, can_focus=False):
@@ -63,7 +65,7 @@ class PnLPanel(Vertical, can_focus=False):
             pos = ", ".join(
                 inst.lots_to_str(p) for inst, p in zip(instruments, view.position) if p
             ) or "0"
-            cells = (view.name, _money(view.equity), pos, _money(view.realized), _money(view.unrealized), _money(view.fees))
+            cells = (view.name, money(view.equity), pos, money(view.realized), money(view.unrealized), money(view.fees))
             old = self._rows.get(view.name)
             if old is None:
                 table.add_row(*cells, key=view.name)
