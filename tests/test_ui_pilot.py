@@ -349,3 +349,18 @@ async def test_strategies_on_off_column_fits_off_and_tabs_fit_80_columns():
         tabs = app.screen.query_one("#tabs")
         text = Text.from_markup(str(tabs.content)).plain
         assert "4 Strats" in text and len(text.rstrip()) <= tabs.content_size.width
+
+
+def test_an_unknown_binding_id_in_keys_is_a_one_line_error_before_anything_starts(tmp_path, capsys):
+    from hft_tui.cli import main
+    from hft_tui.errors import ConfigError
+    from hft_tui.ui.launch import ui_settings
+
+    assert ui_settings({"keys": {"kill": "f12", "pnl.window": "W"}})[1] == {"kill": "f12", "pnl.window": "W"}
+    with pytest.raises(ConfigError, match="nosuch"):
+        ui_settings({"keys": {"kill": "f12", "nosuch": "x"}})
+    cfg = tmp_path / "bad.toml"
+    cfg.write_text('[keys]\nnosuch = "x"\n')
+    assert main(["--config", str(cfg)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: config: [keys] nosuch") and err.count("\n") == 1

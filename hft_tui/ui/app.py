@@ -20,6 +20,7 @@ from textual import events, work
 from textual.app import App
 from textual.binding import Binding
 from textual.css.query import NoMatches
+from textual.dom import DOMNode
 from textual.keys import format_key
 from textual.message import Message
 from textual.worker import Worker, WorkerState
@@ -47,6 +48,19 @@ from hft_tui.ui.widgets.strategies import StrategiesPanel
 
 REFRESH_HZ = 40  # a little above the engine's 33 snapshots a second: none is skipped
 SLOW_PANELS_S = 0.125  # status, P&L, risk and strategies redraw at most 8 times a second
+
+
+def binding_ids() -> set[str]:
+    """Every id a ``[keys]`` table may remap: the bindings of the app and of each of its
+    screens and panels (every one of them has an id; Textual's own have none)."""
+    ids: set[str] = set()
+    todo: list[type] = [DOMNode]
+    while todo:
+        cls = todo.pop()
+        todo.extend(cls.__subclasses__())
+        if cls.__module__.startswith("hft_tui.ui."):
+            ids.update(b.id for b in cls.__dict__.get("BINDINGS", ()) if isinstance(b, Binding) and b.id)
+    return ids
 
 
 class SnapshotArrived(Message):

@@ -86,6 +86,17 @@ def ui_settings(cfg: Mapping[str, Any], theme: str | None = None) -> tuple[str, 
     keys = cfg.get("keys", {})
     if not isinstance(keys, Mapping) or not all(isinstance(v, str) for v in keys.values()):
         raise ConfigError("config: [keys] maps binding ids to key names, e.g. kill = \"ctrl+k\"")
+    if keys:
+        # Textual ignores a keymap entry for no binding: a typo would leave the key
+        # unchanged without a word (the kill switch, say). The app's import is paid
+        # only by those who remap keys.
+        from hft_tui.ui.app import binding_ids
+
+        unknown = sorted(set(keys) - binding_ids())
+        if unknown:
+            raise ConfigError(
+                f"config: [keys] {', '.join(unknown)}: no such binding id (the help screen, ?, lists them)"
+            )
     return theme, dict(keys)
 
 
