@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from hft_tui import cli
-from hft_tui.commands.info import duration_ns, utc_ns
+from hft_tui.commands.info import duration_ns
+from hft_tui.text import utc_iso
 from hft_tui.events import EOM, EVENT_DTYPE
 from hft_tui.instrument import Instrument
 from hft_tui.tickfile import TickWriter
@@ -38,8 +39,8 @@ def test_registered():
 
 
 def test_time_formatting():
-    assert utc_ns(T0) == "2023-11-14T22:13:20.123456789Z"
-    assert utc_ns(0) == "1970-01-01T00:00:00.000000000Z"
+    assert utc_iso(T0) == "2023-11-14T22:13:20.123456789Z"
+    assert utc_iso(0) == "1970-01-01T00:00:00.000000000Z"
     assert duration_ns(3_723_000_000_001) == "1:02:03.000000001"
     assert duration_ns(90_061_500_000_000) == "1d 1:01:01.500000000"
     assert duration_ns(-1) == "-0:00:00.000000001"

@@ -17,7 +17,7 @@ from hft_tui.exchange import from_config
 from hft_tui.events import EOM
 from hft_tui.tickfile import TickReader
 from hft_tui.ui.screens.dialogs import SeekScreen
-from hft_tui.ui.widgets.status import format_exch_time
+from hft_tui.text import utc_ms
 from replay_kit import backtest_fills, ended, fills_of, make_app, record, settings, specs, wait_until
 
 SECOND = 1_000_000_000
@@ -102,7 +102,7 @@ async def test_step_step_second_seek_and_back_to_start(recorded, events):
         # g: forward to an absolute time; the book is that of every message before it
         target = int(ev["exch_ts"][0]) + 2 * SECOND + 345_000_000
         at = int(starts[np.searchsorted(ev["exch_ts"][starts], target)])
-        await seek_with_dialog(pilot, app, format_exch_time(target))
+        await seek_with_dialog(pilot, app, utc_ms(target))
         await wait_until(pilot, lambda: snap().events_total == at and snap().exch_ts == target)
         await wait_until(pilot, lambda: top_of(snap()) == (book_after(ev, at).best_bid(), book_after(ev, at).best_ask()))
         await pilot.press("full_stop")  # the next message is the first one at or after the target
@@ -225,7 +225,7 @@ async def test_seek_after_the_end_plays_again_from_the_target(recorded, events):
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_until(pilot, lambda: ended(link))
         first = link.engine
-        await seek_with_dialog(pilot, app, format_exch_time(target))
+        await seek_with_dialog(pilot, app, utc_ms(target))
         await wait_until(pilot, lambda: link.engine is not first and ended(link))
         assert link.session == 1
         texts = [line.text for line in link.engine.logs]

@@ -88,7 +88,8 @@ def run(args: argparse.Namespace) -> int:
 
 def convert(args: argparse.Namespace) -> Outcome:
     """Run a conversion, printing its report on stderr; HftError for bad input."""
-    from hft_tui.importers.common import ImportContext, counted
+    from hft_tui.importers.common import ImportContext
+    from hft_tui.text import counted
     from hft_tui.importers.files import input_size
     from hft_tui.importers.progress import Progress
     from hft_tui.tickfile import TickWriter

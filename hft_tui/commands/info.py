@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from typing import TYPE_CHECKING
 
 from hft_tui.errors import HftError, TickFileError
+from hft_tui.text import utc_iso
 
 if TYPE_CHECKING:
     from hft_tui.tickfile import TickReader
@@ -23,15 +23,6 @@ HELP = "describe tick files (symbol, sizes, events, time span, chunks) and check
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("files", nargs="+", metavar="FILE", help="tick files (.hft)")
-
-
-def utc_ns(ns: int) -> str:
-    """Nanoseconds since the epoch as UTC ISO 8601 with all nine digits."""
-    sec, frac = divmod(int(ns), 1_000_000_000)
-    try:
-        return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(sec)) + f".{frac:09d}Z"
-    except (OverflowError, OSError, ValueError):
-        return f"{ns} ns since the epoch"
 
 
 def duration_ns(ns: int) -> str:
@@ -53,7 +44,7 @@ def _rows(rows: list[tuple[str, str]]) -> str:
 def _span(first: int | None, last: int | None) -> list[tuple[str, str]]:
     if first is None or last is None:
         return [("time span", "no events")]
-    return [("first", utc_ns(first)), ("last", utc_ns(last)), ("duration", duration_ns(last - first))]
+    return [("first", utc_iso(first)), ("last", utc_iso(last)), ("duration", duration_ns(last - first))]
 
 
 def describe(reader: TickReader) -> str:
@@ -68,7 +59,7 @@ def describe(reader: TickReader) -> str:
         *_span(reader.first_ts, reader.last_ts),
         ("chunks", f"{len(reader.chunks):,}"),
         ("size", f"{reader.size:,} bytes"),
-        ("created", utc_ns(reader.created_ns)),
+        ("created", utc_iso(reader.created_ns)),
     ]
     rows += [("integrity", p) for p in problems] if problems else [("integrity", "ok")]
     return f"{reader.path}\n{_rows(rows)}"

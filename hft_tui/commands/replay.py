@@ -56,17 +56,17 @@ def start_time(text: str, first_ts: int | None, last_ts: int | None) -> int:
     """The ``--start`` time in ns; HftError when unreadable or after the data."""
     from hft_tui.errors import HftError
     from hft_tui.ui.timeparse import parse_time
-    from hft_tui.ui.widgets.status import format_exch_time
+    from hft_tui.text import utc_ms
 
     if first_ts is None or last_ts is None:
         raise HftError("--start: the files hold no events")
     try:
-        ts = parse_time(text, first_ts, like=format_exch_time(first_ts))
+        ts = parse_time(text, first_ts, like=utc_ms(first_ts))
     except ValueError as exc:
         raise HftError(f"--start: {exc}") from None
     if ts > last_ts:
         raise HftError(
-            f"--start {text}: {format_exch_time(ts)} is after the last event ({format_exch_time(last_ts)})"
+            f"--start {text}: {utc_ms(ts)} is after the last event ({utc_ms(last_ts)})"
         )
     return ts
 

@@ -13,7 +13,8 @@ import argparse
 import os
 import sys
 import time
-from datetime import datetime, timezone
+
+from hft_tui.text import counted, utc_iso
 
 HELP = "run the sim venue: write N events to a tick file, or a few seconds headless with a summary"
 
@@ -111,15 +112,6 @@ def _run(params, seed, events, seconds, output):
     return venue, total, time.perf_counter() - t
 
 
-def _utc(ns: int) -> str:
-    t = datetime.fromtimestamp(ns // 10**9, tz=timezone.utc)
-    return t.strftime("%Y-%m-%dT%H:%M:%S") + f".{ns % 10**9:09d}Z"
-
-
-def _n(count: int, noun: str) -> str:
-    return f"{count:,} {noun}{'' if count == 1 else 's'}"
-
-
 def summary(venue, total: int, asked: int | None, wall: float, output: str | None) -> str:
     """A short human account of a run, every figure from the venue's own counters."""
     inst = venue.instrument
@@ -135,7 +127,7 @@ def summary(venue, total: int, asked: int | None, wall: float, output: str | Non
     dec = len(inst.tick_size.partition(".")[2]) + 2
     lines = [
         head,
-        f"  time      {sim_s:,.3f} s of exchange time from {_utc(p.start_ns())} ({rate})",
+        f"  time      {sim_s:,.3f} s of exchange time from {utc_iso(p.start_ns())} ({rate})",
         f"  orders    {s['adds']:,} adds, {s['cancels']:,} cancels, {s['market_orders']:,} market orders"
         f" -> {s['executions']:,} executions, {inst.lots_to_str(s['volume_lots'])} traded",
         f"  book      mean spread {s['mean_spread'] * tick:.{dec}f} ({s['mean_spread']:.2f} ticks),"
@@ -158,8 +150,8 @@ def summary(venue, total: int, asked: int | None, wall: float, output: str | Non
         )
     if s["refills"] or s["purges"]:
         lines.append(
-            f"  upkeep    {_n(s['refills'], 'refill')} of an emptied side,"
-            f" {_n(s['purges'], 'cancel')} of orders deeper than {p.max_depth_ticks} ticks"
+            f"  upkeep    {counted(s['refills'], 'refill')} of an emptied side,"
+            f" {counted(s['purges'], 'cancel')} of orders deeper than {p.max_depth_ticks} ticks"
         )
     if output:
         size = os.path.getsize(output)

@@ -30,6 +30,7 @@ from hft_tui.engine.slots import NO_TIMER, Slot
 from hft_tui.engine.snapshot import ACTIVE, HALTED
 from hft_tui.errors import HftError
 from hft_tui.strategies.loader import check_param, check_params
+from hft_tui.text import utc_ms
 
 if TYPE_CHECKING:
     from hft_tui.engine.engine import Engine
@@ -222,7 +223,7 @@ class Controller:
                 slot.next_timer = ts + slot.timer_ns
         e.slots_changed()
         e.pacer.reanchor()
-        e.log("engine", "", f"seek to {ts}")
+        e.log("engine", "", f"seek to {utc_ms(ts)}")
 
     # --- kill switch, failures, risk state changes -------------------------------------------------
     def _kill(self, reason: str) -> None:

@@ -70,7 +70,7 @@ from hft_tui.feeds.binance_protocol import (
     EventRuns,
     Router,
 )
-from hft_tui.importers.common import counted
+from hft_tui.text import counted
 from hft_tui.instrument import Instrument
 
 SIDECAR = "symbols.json"

@@ -18,17 +18,13 @@ import numpy as np
 from hft_tui.errors import HftError
 from hft_tui.events import ASK, BID, EOM, EVENT_DTYPE, QUOTE, TRADE
 from hft_tui.importers import files
+from hft_tui.text import counted
 from hft_tui.importers.files import Block, InputFile
 from hft_tui.importers.progress import Progress
 from hft_tui.instrument import Instrument
 
 if TYPE_CHECKING:
     from hft_tui.importers.table import Table
-
-
-def counted(n: int, noun: str) -> str:
-    """'1 row', '2,000 rows': a count and its noun, for the one-line reports."""
-    return f"{n:,} {noun}{'' if n == 1 else 's'}"
 
 
 class BadRows:

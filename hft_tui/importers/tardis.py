@@ -34,7 +34,6 @@ from hft_tui.importers.common import (
     ImportContext,
     MessageCarry,
     check_nonnegative,
-    counted,
     head,
     instrument_from,
     lot_grid,
@@ -43,6 +42,7 @@ from hft_tui.importers.common import (
     trade_events,
 )
 from hft_tui.instrument import Instrument
+from hft_tui.text import counted
 
 HELP = "Tardis CSVs (incremental_book_L2, trades, book_snapshot_N, quotes; .gz or plain)"
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from hft_tui.engine.commands import Pause, Resume, Seek, SetSpeed, Step
 from hft_tui.ui.screens.dialogs import SeekScreen
-from hft_tui.ui.widgets.status import format_exch_time
+from hft_tui.text import utc_ms
 
 if TYPE_CHECKING:
     from hft_tui.engine.snapshot import Snapshot
@@ -80,9 +80,9 @@ class PlaybackKeys:
         def done(ts: int | None) -> None:
             if ts is not None:
                 self.link.send(Seek(ts))
-                self.notify(f"seek to {format_exch_time(ts)}", timeout=2)
+                self.notify(f"seek to {utc_ms(ts)}", timeout=2)
 
-        self.push_screen(SeekScreen(format_exch_time(now), now, span), done)
+        self.push_screen(SeekScreen(utc_ms(now), now, span), done)
 
     def action_restart(self) -> None:
         restart = getattr(self.link, "restart", None)

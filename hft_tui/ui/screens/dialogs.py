@@ -115,19 +115,19 @@ class SeekScreen(ModalScreen[int | None]):
         self.span = span if span and span[1] > 0 else None
 
     def compose(self) -> ComposeResult:
-        from hft_tui.ui.widgets.status import format_exch_time
+        from hft_tui.text import utc_ms
 
         with Vertical():
             yield Label("[b]Seek[/b] to an exchange time, UTC: YYYY-MM-DD HH:MM:SS[.fff],")
             yield Label("HH:MM:SS[.fff] (the same day), or an offset: +10s, -1m, +1h30m")
             if self.span:
-                yield Label(f"data: {format_exch_time(self.span[0])} .. {format_exch_time(self.span[1])[11:]}")
+                yield Label(f"data: {utc_ms(self.span[0])} .. {utc_ms(self.span[1])[11:]}")
             yield Input(self.current, id="when")
             yield Label("", id="error")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         from hft_tui.ui.timeparse import parse_time
-        from hft_tui.ui.widgets.status import format_exch_time
+        from hft_tui.text import utc_ms
 
         try:
             ts = parse_time(event.value, self.now, like=self.current)
@@ -136,7 +136,7 @@ class SeekScreen(ModalScreen[int | None]):
             return
         if self.span and ts > self.span[1]:
             self.query_one("#error", Label).update(
-                f"{format_exch_time(ts)} is after the last event ({format_exch_time(self.span[1])})"
+                f"{utc_ms(ts)} is after the last event ({utc_ms(self.span[1])})"
             )
             return
         self.dismiss(ts)

@@ -25,7 +25,7 @@ from textual.strip import Strip
 from hft_tui.engine.snapshot import LogLine
 from hft_tui.ui.colours import app_style
 from hft_tui.ui.strips import StripCache, is_plain, line_strip, plain_lines
-from hft_tui.ui.widgets.status import format_exch_time
+from hft_tui.text import utc_ms
 
 MAX_LINES = 5000
 SIZE_STEP = 1000
@@ -148,7 +148,7 @@ class OrderLog(ScrollView, can_focus=True):
             style = app_style(self.app, "own-order")
         else:
             style = Style()
-        stamp = format_exch_time(line.ts)[11 if width >= NARROW else 14 :]
+        stamp = utc_ms(line.ts)[11 if width >= NARROW else 14 :]
         text = line.text
         if line.strategy and text.startswith(f"{line.strategy}: "):
             text = text[len(line.strategy) + 2 :]  # the strategy column says it already

@@ -13,7 +13,7 @@ from rich.text import Text
 from textual.widget import Widget
 
 from hft_tui.engine.snapshot import Snapshot
-from hft_tui.ui.widgets.status import format_exch_time
+from hft_tui.text import utc_ms
 
 
 def replay_fraction(exch_ts: int, span: tuple[int, int]) -> float:
@@ -59,10 +59,10 @@ class ReplayBar(Widget):
         width = self.content_size.width
         first, last = self.span
         frac = 1.0 if self.state == "ended" else self.fraction
-        now = format_exch_time(self.exch_ts) if self.exch_ts > 0 else format_exch_time(first)
+        now = utc_ms(self.exch_ts) if self.exch_ts > 0 else utc_ms(first)
         speed = "max" if self.speed is None else f"{self.speed:g}x"
         right = f" {100 * frac:5.1f}% @ {speed}"
-        span = f"  of {format_exch_time(first)[11:19]} .. {format_exch_time(last)[11:19]}"
+        span = f"  of {utc_ms(first)[11:19]} .. {utc_ms(last)[11:19]}"
         if width - len(now) - len(right) - len(span) >= 12:
             right += span
         bar_w = max(0, width - len(now) - len(right) - 1)

@@ -6,20 +6,12 @@ colour and says HALTED, whatever else is on screen.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
 from rich.text import Text
 from textual.widget import Widget
 
 from hft_tui.engine.snapshot import Snapshot
+from hft_tui.text import utc_ms
 from hft_tui.ui.colours import app_style
-
-
-def format_exch_time(ts_ns: int) -> str:
-    if ts_ns <= 0:
-        return "--:--:--.---"
-    dt = datetime.fromtimestamp(ts_ns // 1_000_000_000, tz=timezone.utc)
-    return f"{dt:%Y-%m-%d %H:%M:%S}.{ts_ns % 1_000_000_000 // 1_000_000:03d}"
 
 
 def format_rate(per_s: float) -> str:
@@ -98,7 +90,7 @@ class StatusBar(Widget):
         if snap is None:
             text.append(" starting engine...")
             return text
-        stamp = format_exch_time(snap.exch_ts)
+        stamp = utc_ms(snap.exch_ts)
         # narrow terminals: the time of day only, so the feed's health still fits
         text.append(f" {stamp if self.size.width >= 120 else stamp[11:]} ")
         if snap.feed_latency_ns:
