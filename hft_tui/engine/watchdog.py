@@ -137,8 +137,8 @@ class Watchdog:
         if wall >= 20 * self.budget_s or self._clock is None:
             return True
         cpu = time.clock_gettime(self._clock)
-        if self._cpu_mark is None or self._cpu_gen != self._gen:
-            self._cpu_mark, self._cpu_gen = cpu, self._gen
+        if self._cpu_mark is None or self._cpu_gen != gen:
+            self._cpu_mark, self._cpu_gen = cpu, gen
             return False
         return cpu - self._cpu_mark >= self.budget_s / 2
 
