@@ -5,9 +5,14 @@ pending-new echo, acks, replace confirmations) need nothing from Python at
 that moment: they only have to reach the desk before the next decision. So
 ``drive`` keeps calling the runner itself and returns to Python only
 
-- when a fill, a rejection or an order-ending event was emitted and its
-  response time has come (the strategy learns of it then, not earlier): the
-  runner's deadline is lowered to that time, and the stop reports it;
+- when an event that calls a strategy hook was emitted and its response time
+  has come (the strategy learns of it then, not earlier): a fill, or the end
+  of an order other than the cancel its strategy asked for (the rules of
+  ``OrderDesk.first_due``, which may be stricter: an extra stop is a no-op).
+  The runner's deadline is lowered to that time, and the stop reports it. A
+  refused replace or cancel, a confirmed cancel, acks and replace
+  confirmations call no hook: they wait for the next stop, which applies
+  every answer due by then, in order, before any strategy is woken;
 - when a watched best price left its band at that same message boundary
   (``exchange_run`` reports the own event first and does not look at prices);
 - on every other stop of the runner (a best-price move, the caller's
@@ -32,7 +37,7 @@ from __future__ import annotations
 from numba import njit
 
 from hft_tui.book import NO_PRICE, book_best_px
-from hft_tui.events import ASK, BID, ORDER_DONE, ORDER_FILL, ORDER_REJECTED
+from hft_tui.events import ASK, BID, ORDER_CANCELED, ORDER_DONE, ORDER_FILL
 from hft_tui.exchange import codes as c
 from hft_tui.exchange.layout import C_NOUT, C_NSYM, S_LAST_ASK, S_LAST_BID, view
 from hft_tui.exchange.run import exchange_run
@@ -99,7 +104,7 @@ def drive(book, ints, floats, out, events, start, end, mask, watch_sym, wake_tic
         n = ints[C_NOUT]
         for k in range(seen, n):
             e = out[k]
-            if e.kind == ORDER_FILL or e.kind == ORDER_REJECTED or (e.flags & ORDER_DONE) != 0:
+            if e.kind == ORDER_FILL or ((e.flags & ORDER_DONE) != 0 and not (e.kind == ORDER_CANCELED and e.aux == c.CXL_REQUESTED)):
                 if e.local_ts < due:
                     due = e.local_ts
         seen = n
