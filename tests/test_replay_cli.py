@@ -124,6 +124,9 @@ def test_backtest_converts_on_the_fly_like_convert_then_backtest(tardis, tmp_pat
                 "--report", str(report), "-q", "--no-progress"]
         assert cli.main(argv) == 0
         runs[name] = fills.read_text(), json.loads(report.read_text())["results"]
+        if name == "fly":  # the report names no temporary file (it is gone after the run)
+            err = capsys.readouterr().err
+            assert " for this run (BTCUSDT, " in err and "hft-tui-" not in err
     capsys.readouterr()
     (fills_a, res_a), (fills_b, res_b) = runs["first"], runs["fly"]
     assert fills_a.count("\n") > 5 and fills_a == fills_b

@@ -126,15 +126,21 @@ def convert(args: argparse.Namespace) -> Outcome:
     for line in ctx.bad.report():
         print(line, file=err)
     rows, secs = progress.rows, max(progress.elapsed, 1e-9)
+    # on the fly (replay, backtest): the output is a temporary file the user never named
+    for_run = getattr(args, "for_run", False)
     if interrupted:
-        print(
-            f"interrupted: {args.output} holds the {counted(n_events, 'event')} converted so far "
-            f"({counted(rows, 'row')} read); it is complete up to there and readable",
-            file=err,
-        )
+        if for_run:
+            print(f"interrupted while converting ({counted(rows, 'row')} read)", file=err)
+        else:
+            print(
+                f"interrupted: {args.output} holds the {counted(n_events, 'event')} converted so far "
+                f"({counted(rows, 'row')} read); it is complete up to there and readable",
+                file=err,
+            )
         return Outcome(130, rows, n_events)
+    where = "for this run" if for_run else f"to {args.output}"
     print(
-        f"wrote {counted(n_events, 'event')} from {counted(rows, 'row')} to {args.output} "
+        f"wrote {counted(n_events, 'event')} from {counted(rows, 'row')} {where} "
         f"({inst.symbol}, tick {inst.tick_size}, lot {inst.lot_size}) "
         f"in {secs:.1f} s ({_rate(rows / secs)} rows/s)",
         file=err,

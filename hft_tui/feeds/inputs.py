@@ -95,7 +95,7 @@ def prepare_inputs(args: argparse.Namespace) -> Inputs:
     tmpdir = tempfile.mkdtemp(prefix="hft-tui-")
     out = os.path.join(tmpdir, f"{fmt}.hft")
     conv = argparse.Namespace(**vars(args))
-    conv.inputs, conv.output, conv.force = others, out, True
+    conv.inputs, conv.output, conv.force, conv.for_run = others, out, True, True
     try:
         outcome = convert(conv)
     except BaseException:
