@@ -28,3 +28,14 @@ def utc_ms(ns: int) -> str:
         return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(sec)) + f".{frac // 1_000_000:03d}"
     except (OverflowError, OSError, ValueError):
         return f"{ns} ns since the epoch"
+
+
+def duration_ns(ns: int) -> str:
+    """A span in nanoseconds as [Nd ]H:MM:SS.nnnnnnnnn."""
+    sign = "-" if ns < 0 else ""
+    sec, frac = divmod(abs(int(ns)), 1_000_000_000)
+    days, sec = divmod(sec, 86_400)
+    hours, sec = divmod(sec, 3_600)
+    minutes, sec = divmod(sec, 60)
+    text = f"{hours}:{minutes:02d}:{sec:02d}.{frac:09d}"
+    return f"{sign}{days}d {text}" if days else sign + text

@@ -159,3 +159,17 @@ def test_report_counts_in_the_singular_and_plural(tmp_path):
     out = tmp_path / "one.hft"
     rc, err = run_convert([str(path), "-f", "binance-vision", "-o", str(out), *BTC])
     assert rc == 0 and err.startswith(f"wrote 1 event from 1 row to {out} ")
+
+
+def test_inputs_out_of_time_order_are_noted(tmp_path):
+    early, late = tmp_path / "BTCUSDT-trades-2024-01-01-00.csv", tmp_path / "BTCUSDT-trades-2024-01-01-01.csv"
+    early.write_text("1,100.00,0.001,1,1704067200000,true,true\n2,100.01,0.001,1,1704067200500,false,true\n")
+    late.write_text("3,100.02,0.001,1,1704070800000,true,true\n")
+    out = tmp_path / "out.hft"
+    rc, err = run_convert([str(early), str(late), "-f", "binance-vision", "-o", str(out), *BTC])
+    assert rc == 0 and "note:" not in err
+    rc, err = run_convert([str(late), str(early), "-f", "binance-vision", "-o", str(out), "--force", *BTC])
+    assert rc == 0
+    assert err.splitlines()[-1] == (
+        "note: exchange time steps back 1 time, by up to 1:00:00.000000000: were the inputs given in time order?"
+    )

@@ -60,6 +60,7 @@ def test_info_on_a_good_file(tmp_path, capsys):
         "  first      2023-11-14T22:13:20.123456789Z",
         "  last       2023-11-14T23:13:16.523456789Z",
         "  duration   0:59:56.400000000",
+        "  in order   yes",
         "  chunks     4",
         f"  size       {path.stat().st_size:,} bytes",
         "  created    2025-06-15T15:06:40.000000001Z",
@@ -104,6 +105,18 @@ def test_info_on_several_files_summarises_the_stream(tmp_path, capsys):
         "  last      2023-11-14T23:13:16.523456789Z",
         "  duration  0:59:57.400000000",
     ]
+
+
+def test_info_shows_where_time_steps_back(tmp_path, capsys):
+    ev = np.zeros(6, EVENT_DTYPE)
+    ev["exch_ts"] = T0 + np.array([0, 5, 2, 9, 9, 1]) * 1_000_000_000
+    ev["flags"] = EOM
+    path = tmp_path / "back.hft"
+    with TickWriter(path, BTC, chunk_events=4) as w:  # one step back inside a chunk, one across
+        w.write(ev)
+    assert cli.main(["info", str(path)]) == 0  # it plays: not damage
+    out, err = capsys.readouterr()
+    assert err == "" and "  in order   no: time steps back 2 times, by up to 0:00:08.000000000" in out.splitlines()
 
 
 def test_info_on_conflicting_instruments_exits_2(tmp_path, capsys):

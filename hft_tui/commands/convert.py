@@ -22,6 +22,9 @@ from typing import NamedTuple
 from hft_tui.errors import HftError
 from hft_tui.importers import FORMATS, add_common_arguments, load_format
 
+#: a step back in exchange time this large is noted (inputs out of order, most likely)
+BIG_STEP_BACK_NS = 1_000_000_000
+
 HELP = "convert market data files (Binance, Tardis, LOBSTER, CSV) into a tick file"
 
 
@@ -89,16 +92,18 @@ def run(args: argparse.Namespace) -> int:
 def convert(args: argparse.Namespace) -> Outcome:
     """Run a conversion, printing its report on stderr; HftError for bad input."""
     from hft_tui.importers.common import ImportContext
-    from hft_tui.text import counted
+    from hft_tui.text import counted, duration_ns
     from hft_tui.importers.files import input_size
     from hft_tui.importers.progress import Progress
     from hft_tui.tickfile import TickWriter
+    from hft_tui.time_order import TimeOrder
 
     fmt = load_format(args.format)
     _check_paths(args)
     inst = fmt.instrument(args)
     progress = Progress(input_size(args.inputs))
     ctx = ImportContext(skip_bad=args.skip_bad, progress=progress)
+    order = TimeOrder()
     n_events = 0
     interrupted = False
     failed = True
@@ -107,6 +112,7 @@ def convert(args: argparse.Namespace) -> Outcome:
         try:
             for batch in fmt.events(args, inst, ctx):
                 writer.write(batch)
+                order.add(batch["exch_ts"])
                 n_events += len(batch)
                 if stop.requested:
                     interrupted = True
@@ -147,6 +153,12 @@ def convert(args: argparse.Namespace) -> Outcome:
     )
     for note in ctx.notes:
         print(f"note: {note}", file=err)
+    if order.worst >= BIG_STEP_BACK_NS:  # small ones are clocks that disagree, not a mistake
+        print(
+            f"note: exchange time steps back {counted(order.steps, 'time')}, by up to "
+            f"{duration_ns(order.worst)}: were the inputs given in time order?",
+            file=err,
+        )
     return Outcome(0, rows, n_events)
 
 

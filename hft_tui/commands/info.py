@@ -13,7 +13,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from hft_tui.errors import HftError, TickFileError
-from hft_tui.text import utc_iso
+from hft_tui.text import counted, duration_ns, utc_iso
 
 if TYPE_CHECKING:
     from hft_tui.tickfile import TickReader
@@ -23,17 +23,6 @@ HELP = "describe tick files (symbol, sizes, events, time span, chunks) and check
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("files", nargs="+", metavar="FILE", help="tick files (.hft)")
-
-
-def duration_ns(ns: int) -> str:
-    """A span in nanoseconds as [Nd ]H:MM:SS.nnnnnnnnn."""
-    sign = "-" if ns < 0 else ""
-    sec, frac = divmod(abs(int(ns)), 1_000_000_000)
-    days, sec = divmod(sec, 86_400)
-    hours, sec = divmod(sec, 3_600)
-    minutes, sec = divmod(sec, 60)
-    text = f"{hours}:{minutes:02d}:{sec:02d}.{frac:09d}"
-    return f"{sign}{days}d {text}" if days else sign + text
 
 
 def _rows(rows: list[tuple[str, str]]) -> str:
@@ -47,6 +36,19 @@ def _span(first: int | None, last: int | None) -> list[tuple[str, str]]:
     return [("first", utc_iso(first)), ("last", utc_iso(last)), ("duration", duration_ns(last - first))]
 
 
+def _order(reader: TickReader) -> list[tuple[str, str]]:
+    from hft_tui.time_order import TimeOrder
+
+    if not reader.n_events:
+        return []
+    order = TimeOrder()
+    for chunk in reader.iter_chunks():
+        order.add(chunk["exch_ts"])
+    if not order.steps:
+        return [("in order", "yes")]
+    return [("in order", f"no: time steps back {counted(order.steps, 'time')}, by up to {duration_ns(order.worst)}")]
+
+
 def describe(reader: TickReader) -> str:
     inst = reader.instrument
     prefix = f"warning: {reader.path}: "
@@ -57,6 +59,7 @@ def describe(reader: TickReader) -> str:
         ("lot size", inst.lot_size),
         ("events", f"{reader.n_events:,}"),
         *_span(reader.first_ts, reader.last_ts),
+        *_order(reader),
         ("chunks", f"{len(reader.chunks):,}"),
         ("size", f"{reader.size:,} bytes"),
         ("created", utc_iso(reader.created_ns)),
