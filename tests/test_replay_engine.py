@@ -4,7 +4,8 @@
   before anything is stepped or played);
 - a seek queued before the first batch (``replay --start``) starts the
   strategies, their timers and the sampling grid at the target;
-- a step while paused is not paced: a second of event time at 1x is a jump.
+- a step while paused is not paced: a second of event time at 1x is a jump;
+- a seek back starts the order-rate window afresh.
 """
 
 from __future__ import annotations
@@ -14,10 +15,12 @@ import time
 import numpy as np
 
 from hft_tui.book import Book
-from hft_tui.engine.commands import Pause, Seek, Step, Stop
+from hft_tui.config import load
+from hft_tui.engine.commands import Pause, Resume, Seek, Step, Stop
 from hft_tui.engine.engine import Engine
 from hft_tui.events import EOM
 from hft_tui.feeds.replay import ReplaySource
+from hft_tui.strategies.base import Strategy
 from hft_tui.tickfile import TickWriter
 from enginekit import BTC, Recorder, config, l2_walk, spec
 
@@ -110,6 +113,52 @@ def test_a_step_is_not_paced(tmp_path):
         wait_for(lambda: engine.now >= before + 4 * SECOND and not engine.control.step_pending)
         assert time.perf_counter() - t < 2.5
         assert before + 5 * SECOND - 10_000_000 <= engine.now < before + 5 * SECOND
+    finally:
+        engine.command(Stop())
+        engine.join(10)
+
+
+class Pinger(Strategy):
+    """Sends two messages a second (a far bid, then its cancel), on a 500 ms timer."""
+
+    timer_ms = 500.0
+    wake_ticks = 0
+
+    def on_wake(self, ctx):
+        if self.oid is None:
+            bid = ctx.best_bid()
+            if bid is not None:
+                self.oid = ctx.buy(1, bid[0] - 50)
+        elif ctx.cancel(self.oid):
+            self.oid = None
+
+    def on_start(self, ctx):
+        self.oid = None
+
+    def on_fill(self, ctx, fill):
+        if fill.done:
+            self.oid = None
+
+
+def test_a_seek_back_starts_the_order_rate_afresh(tmp_path):
+    # 2 messages a second against a limit of 5: never refused, also after a jump back
+    # (the rate window held messages stamped after the target and refused everything)
+    ev, path = walk_file(tmp_path)
+    cfg = load(use_user_file=False, overrides=["risk.max_order_rate=5"])
+    engine = Engine(ReplaySource([path]), [spec(Pinger, "p")], cfg, mode="REPLAY")
+    engine.command(Pause())
+    engine.start()
+    try:
+        wait_for(lambda: engine.state == "paused")
+        engine.command(Step(seconds=20.0))
+        wait_for(lambda: engine.now >= int(ev["exch_ts"][0]) + 19 * SECOND and not engine.control.step_pending)
+        sent = engine.desk.sent
+        engine.command(Seek(int(ev["exch_ts"][0]) + 2 * SECOND))
+        engine.command(Resume())
+        engine.join(20)
+        assert engine.state == "ended"
+        assert engine.desk.sent > sent + 10  # it traded on after the seek
+        assert engine.risk.rejections == {}
     finally:
         engine.command(Stop())
         engine.join(10)

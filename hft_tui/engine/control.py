@@ -215,6 +215,7 @@ class Controller:
             self.reread = True  # the rest of the current batch is not played
         e.xl.fast_forward_to(ts)
         e.now = ts
+        e.risk.clock_jumped(ts)
         e.sampler.start(ts)
         for slot in e.slots:
             for sym in range(e.n_syms):

@@ -124,6 +124,15 @@ class RiskManager(PreTrade):
         self.ledger.replace_sent(rec, rec.px if px is None else px, rec.leaves if qty is None else qty)
         self._record(rec.strategy, now_ns)
 
+    def clock_jumped(self, now_ns: int) -> None:
+        """The event clock jumped (a replay seek): the order-rate windows start empty,
+        since messages stamped at the old times say nothing about the second before
+        ``now_ns`` (after a jump back they lie in its future and would block every
+        message until the clock caught up with them)."""
+        self._now = now_ns
+        self._grate = RateWindow(self._glim.rate)
+        self._rate = [RateWindow(lim.rate) for lim in self._lim]
+
     def _record(self, si: int, now: int) -> None:
         if now > self._now:
             self._now = now
