@@ -26,6 +26,7 @@ there) and extra stops are no-ops.
 
 from __future__ import annotations
 
+import itertools
 import queue
 import threading
 import time
@@ -94,7 +95,7 @@ class Engine:
         self.pacer = Pacer(speed, self.wakeup)
         self.control = Controller(self)
         self.publisher = Publisher(self)
-        self.logs: deque[LogLine] = deque(maxlen=self.settings.log_lines)
+        self._logs: deque[LogLine | tuple] = deque(maxlen=self.settings.log_lines)  # see log_later
         self._log_seq = 0
         self.verbose = False  # order/fill log lines: only when a viewer looks
         self.now = 0
@@ -368,4 +369,27 @@ class Engine:
 
     def log(self, category: str, strategy: str, text: str, level: str = "info") -> None:
         self._log_seq += 1
-        self.logs.append(LogLine(self._log_seq, self.now, category, strategy, text, level))
+        self._logs.append(LogLine(self._log_seq, self.now, category, strategy, text, level))
+
+    def log_later(self, category: str, strategy: str, text: Callable[..., str], *args: Any) -> None:
+        """An info line whose text ``text(*args)`` is built only when it is read: order
+        and fill lines come by the thousand a second at full speed, and viewers see
+        only the latest (``args``: values, not objects that change later)."""
+        self._log_seq += 1
+        self._logs.append((self._log_seq, self.now, category, strategy, text, args))
+
+    def log_tail(self, n: int) -> tuple[LogLine, ...]:
+        """The last ``n`` log lines, oldest first (their texts built now if needed)."""
+        logs = self._logs
+        k = min(n, len(logs))
+        for i in range(len(logs) - k, len(logs)):
+            x = logs[i]
+            if type(x) is tuple:
+                seq, ts, category, strategy, text, args = x
+                logs[i] = LogLine(seq, ts, category, strategy, text(*args))
+        return tuple(itertools.islice(logs, len(logs) - k, None))
+
+    @property
+    def logs(self) -> tuple[LogLine, ...]:
+        """Every log line kept (the last ``log_lines``), oldest first."""
+        return self.log_tail(len(self._logs))

@@ -73,7 +73,7 @@ class OrderDesk:
         slot.orders[oid] = order
         self.sent += 1
         if e.verbose:
-            e.log("order", slot.name, f"new {kind} {'buy' if side > 0 else 'sell'} {self._size_at(sym, qty, px)} #{oid}")
+            e.log_later("order", slot.name, self._order_text, f"new {kind}", side, sym, qty, px, oid)
         return oid
 
     def cancel(self, slot: Slot, order_id: int) -> bool:
@@ -133,8 +133,8 @@ class OrderDesk:
         self.replaces += 1
         if e.verbose:
             size = order.leaves if qty is None else qty
-            side = "buy" if order.side > 0 else "sell"
-            e.log("order", slot.name, f"replace {side} {self._size_at(order.sym, size, order.px if px is None else px)} #{order_id}")
+            e.log_later("order", slot.name, self._order_text, "replace", order.side, order.sym, size,
+                        order.px if px is None else px, order_id)  # fmt: skip
         return True
 
     def cancel_everything(self, why: str) -> int:
@@ -193,7 +193,7 @@ class OrderDesk:
                 if kind in (ORDER_CANCELED, ORDER_REJECTED) and e.verbose:
                     what = order.state if done else "request refused"
                     why = slot.pulled.get(oid) if kind == ORDER_CANCELED else None
-                    e.log("order", slot.name, f"{what} #{oid} ({why or e.xl.reason_text(kind, aux)})")
+                    e.log_later("order", slot.name, self._closed_text, what, oid, why, kind, aux)
             if done:
                 self._close(slot, order, kind, aux)
 
@@ -211,11 +211,20 @@ class OrderDesk:
         e.portfolio.on_fill(slot.name, sym, side, px, qty, fee, liquidity, ts, order.order_id)
         self.n_fills += 1
         if e.verbose:
-            what = self._size_at(sym, qty, px)
-            e.log("fill", slot.name, f"{'bought' if side > 0 else 'sold'} {what} #{order.order_id} ({liquidity})")
+            e.log_later("fill", slot.name, self._fill_text, side, sym, qty, px, order.order_id, liquidity)
         if slot.live:
             slot.wake_now = True
             e.call_hook(slot, slot.strategy.on_fill, slot.ctx, Fill(order.order_id, sym, side, px, qty, fee, liquidity, ts, done))
+
+    # --- log texts (built when read: Engine.log_later) -----------------------------------------
+    def _order_text(self, what: str, side: int, sym: int, qty: int, px: int | None, oid: int) -> str:
+        return f"{what} {'buy' if side > 0 else 'sell'} {self._size_at(sym, qty, px)} #{oid}"
+
+    def _closed_text(self, what: str, oid: int, why: str | None, kind: int, aux: int) -> str:
+        return f"{what} #{oid} ({why or self.e.xl.reason_text(kind, aux)})"
+
+    def _fill_text(self, side: int, sym: int, qty: int, px: int, oid: int, liquidity: str) -> str:
+        return f"{'bought' if side > 0 else 'sold'} {self._size_at(sym, qty, px)} #{oid} ({liquidity})"
 
     def _size_at(self, sym: int, qty: int, px: int | None) -> str:
         """'0.001 @ 60003.71' for the log, in instrument units (the symbol too with several)."""

@@ -75,7 +75,7 @@ class Publisher:
             progress=progress,
             books=tuple(self._book(sym) for sym in range(e.n_syms)),
             orders=self._orders(),
-            log=tuple(e.logs)[-LOG_TAIL:],
+            log=e.log_tail(LOG_TAIL),
             pnl=e.portfolio.views(),
             limits=risk.limits_view(e.now),
             rejections=tuple(risk.rejections.items()),
