@@ -271,7 +271,11 @@ class Engine:
         self._watchers = [
             [s for s in self.slots if s.live and s.wake_ticks and sym in s.symbols] for sym in range(self.n_syms)
         ]
-        self._refresh_watch()
+        watched = [(sym, w[0]) for sym, w in enumerate(self._watchers) if w]
+        # One strategy on one symbol, the usual case: its band is its own references
+        # (``watch_bands``), and after a wake only they move.
+        self._lone_watch = watched[0] if len(watched) == 1 and len(self._watchers[watched[0][0]]) == 1 else None
+        self.xl.watch(watch_bands(self._watchers))
 
     def update_timers(self) -> None:
         self._timer_min = min([s.next_timer for s in self.slots if s.live], default=NO_TIMER)
@@ -318,7 +322,12 @@ class Engine:
 
     def _refresh_watch(self) -> None:
         """Tell the runner which best-price moves matter (see ``slots.watch_bands``)."""
-        self.xl.watch(watch_bands(self._watchers))
+        lone = self._lone_watch
+        if lone is not None:
+            sym, slot = lone
+            self.xl.move_band(sym, slot.ref_bid[sym], slot.ref_ask[sym])
+        else:
+            self.xl.watch(watch_bands(self._watchers))
 
     def call_hook(self, slot: Slot, fn: Callable[..., Any], *args: Any) -> None:
         """Run a strategy hook under the time budget; a failure stops that strategy only."""

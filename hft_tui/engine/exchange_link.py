@@ -328,6 +328,13 @@ class ExchangeLink:
         # one width for every symbol and side: the narrowest (extra stops cost time only)
         self.wake_ticks = max(1, ticks)
 
+    def move_band(self, sym: int, bid: int, ask: int) -> None:
+        """New references for the one watched symbol, the width unchanged (what
+        ``watch`` does when one strategy watches one symbol and only its references moved)."""
+        symv = self._symv
+        symv[sym, S_LAST_BID] = bid
+        symv[sym, S_LAST_ASK] = ask
+
     def tops(self) -> list[tuple[int, int]]:
         """(best bid, best ask) per symbol, NO_PX for an empty side."""
         bid_ask = self._bid_ask
