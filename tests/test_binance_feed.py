@@ -265,3 +265,27 @@ def test_engine_backlog_sheds_load_then_heals():
         n = chk.checked
         assert chk.until(lambda: chk.checked > n + 50, 10)
     assert chk.mismatches == []
+
+
+def test_the_engine_log_says_why_the_feed_is_down():
+    from enginekit import config as engine_config
+
+    from hft_tui.engine.commands import Stop
+    from hft_tui.engine.engine import Engine
+
+    fake = FakeBinance(interval=None).start()
+    source = BinanceSource(config(fake, ws_url=fake.ws_url + "/nowhere"))  # the fake answers 404
+    engine = Engine(source, [], engine_config(), mode="LIVE")
+    try:
+        engine.start()
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not any(x.category == "feed" for x in engine.logs):
+            time.sleep(0.02)
+        time.sleep(0.3)  # more failed attempts with the same error: still one line
+        lines = [x.text for x in engine.logs if x.category == "feed"]
+        assert lines == [f"{fake.ws_url}/nowhere: connect refused: HTTP 404"]
+        assert source.health()["reconnects"] >= 2
+    finally:
+        engine.command(Stop())
+        engine.join(10)
+        fake.stop()

@@ -8,6 +8,10 @@ order there) and the risk manager refuses new orders on it until the book is
 exact again. Replays and the sim have no stale books: the watch is inactive
 and costs nothing.
 
+The feed's latest error (a refused connection, a failed snapshot, a bad
+message) goes to the log once per new error text: the status line says
+DISCONNECTED, the log says why.
+
 The source's ``read_stale(sym)`` is used when it has one: it turns stale at
 once, but clears only after the events that rebuilt the book were read, so
 the engine never trusts a book before it holds the snapshot.
@@ -27,6 +31,8 @@ class FeedWatch:
         src = engine.source
         self._stale = getattr(src, "read_stale", None) or getattr(src, "stale", None)
         self._reason = getattr(src, "stale_reason", None)
+        self._error = lambda: getattr(src, "last_error", "")
+        self._told = ""  # the last feed error written to the log
         self.active = self._stale is not None
         # a live feed starts with no book at all: stale until the first snapshot, quietly
         self.stale = [self.active] * engine.n_syms
@@ -39,6 +45,10 @@ class FeedWatch:
         if not self.active:
             return
         e = self.e
+        error = self._error()
+        if error and error != self._told:  # why the feed is down: once per new error
+            self._told = error
+            e.log("feed", "", error, "warning")
         for sym in range(e.n_syms):
             now = bool(self._stale(sym))
             if now == self.stale[sym] or (not now and not may_clear):

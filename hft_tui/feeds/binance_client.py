@@ -219,12 +219,12 @@ class BinanceClient:
                         keepalive.cancel()
         except InvalidStatus as exc:
             code = exc.response.status_code
-            self.last_error = f"connect refused: HTTP {code}"
+            self.last_error = f"{cfg.ws_base}: connect refused: HTTP {code}"
             if code in (429, 418):
                 retry = exc.response.headers.get("Retry-After")
                 return float(retry) if retry and retry.isdigit() else 60.0
         except (OSError, TimeoutError, WebSocketException) as exc:
-            self.last_error = f"connection: {exc.__class__.__name__}: {exc}".rstrip(": ")
+            self.last_error = f"{cfg.ws_base}: {exc.__class__.__name__}: {exc}".rstrip(": ")
         finally:
             self._ws = None
             self.connected = False

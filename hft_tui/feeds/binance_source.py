@@ -113,6 +113,13 @@ class BinanceSource:
             return np.zeros(0, dtype=EVENT_DTYPE)
         return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
+    @property
+    def last_error(self) -> str:
+        """The latest connection, snapshot or message error ("" if none yet)."""
+        if self._error is not None:
+            return f"feed thread died: {self._error}"
+        return self.client.last_error or self.client.decoder.last_error
+
     def health(self) -> dict[str, float | int | str]:
         h = self.client.health()
         h["queue"] = len(self._queue)
@@ -120,8 +127,7 @@ class BinanceSource:
         h["queue_max"] = self.cfg.max_queue
         h["dropped_events"] = self.dropped_events
         h["overloads"] = self.overloads
-        if self._error is not None:
-            h["last_error"] = f"feed thread died: {self._error}"
+        h["last_error"] = self.last_error
         return h
 
     def stop(self) -> None:
