@@ -10,6 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 
+#: a step back this large is a mistake (inputs out of order, most likely); smaller
+#: ones are the clocks of a feed's streams disagreeing (a live recording has them)
+BIG_STEP_NS = 1_000_000_000
+
 
 class TimeOrder:
     """Feed it the events' ``exch_ts`` batch by batch, in stream order."""

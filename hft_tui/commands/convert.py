@@ -22,9 +22,6 @@ from typing import NamedTuple
 from hft_tui.errors import HftError
 from hft_tui.importers import FORMATS, add_common_arguments, load_format
 
-#: a step back in exchange time this large is noted (inputs out of order, most likely)
-BIG_STEP_BACK_NS = 1_000_000_000
-
 HELP = "convert market data files (Binance, Tardis, LOBSTER, CSV) into a tick file"
 
 
@@ -96,7 +93,7 @@ def convert(args: argparse.Namespace) -> Outcome:
     from hft_tui.importers.files import input_size
     from hft_tui.importers.progress import Progress
     from hft_tui.tickfile import TickWriter
-    from hft_tui.time_order import TimeOrder
+    from hft_tui.time_order import BIG_STEP_NS, TimeOrder
 
     fmt = load_format(args.format)
     _check_paths(args)
@@ -153,7 +150,7 @@ def convert(args: argparse.Namespace) -> Outcome:
     )
     for note in ctx.notes:
         print(f"note: {note}", file=err)
-    if order.worst >= BIG_STEP_BACK_NS:  # small ones are clocks that disagree, not a mistake
+    if order.worst >= BIG_STEP_NS:
         print(
             f"note: exchange time steps back {counted(order.steps, 'time')}, by up to "
             f"{duration_ns(order.worst)}: were the inputs given in time order?",

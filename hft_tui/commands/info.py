@@ -37,7 +37,7 @@ def _span(first: int | None, last: int | None) -> list[tuple[str, str]]:
 
 
 def _order(reader: TickReader) -> list[tuple[str, str]]:
-    from hft_tui.time_order import TimeOrder
+    from hft_tui.time_order import BIG_STEP_NS, TimeOrder
 
     if not reader.n_events:
         return []
@@ -46,6 +46,8 @@ def _order(reader: TickReader) -> list[tuple[str, str]]:
         order.add(chunk["exch_ts"])
     if not order.steps:
         return [("in order", "yes")]
+    if order.worst < BIG_STEP_NS:
+        return [("in order", f"nearly: {counted(order.steps, 'small step')} back, none over {duration_ns(order.worst)}")]
     return [("in order", f"no: time steps back {counted(order.steps, 'time')}, by up to {duration_ns(order.worst)}")]
 
 
