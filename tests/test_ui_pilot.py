@@ -364,3 +364,35 @@ def test_an_unknown_binding_id_in_keys_is_a_one_line_error_before_anything_start
     assert main(["--config", str(cfg)]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: config: [keys] nosuch") and err.count("\n") == 1
+
+
+async def test_a_refused_parameter_and_a_failed_strategy_pop_up():
+    from hft_tui.engine.snapshot import LogLine
+
+    app, link = make_app()
+    told: list[tuple[str, str]] = []
+    real_notify = app.notify
+
+    def notify(message, *args, severity="information", **kw):
+        told.append((message, severity))
+        return real_notify(message, *args, severity=severity, **kw)
+
+    app.notify = notify
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.pause(0.2)
+        base = link._snap
+        lines = (
+            LogLine(3, T0, "engine", "", "strategy taker: cooldown_ms must not be negative", "error"),
+            LogLine(4, T0, "strategy", "mm", "stopped: ZeroDivisionError in on_wake (2 orders cancelled)", "error"),
+            LogLine(5, T0, "risk", "mm", "rejected (max_position): worst-case position", "warning"),
+        )
+        link._snap = replace(base, log=base.log + lines)
+        await pilot.pause(0.3)
+        errors = [m for m, sev in told if sev == "error"]
+        assert errors == [
+            "strategy taker: cooldown_ms must not be negative",
+            "mm: stopped: ZeroDivisionError in on_wake (2 orders cancelled)",
+        ]
+        link._snap = replace(link._snap, exch_ts=T0 + 1)  # a new snapshot, the same lines
+        await pilot.pause(0.3)
+        assert len([m for m, sev in told if sev == "error"]) == 2  # each told once

@@ -125,6 +125,7 @@ class HftApp(PlaybackKeys, App[None]):
         self._states: tuple = ()
         self._slow_snap: Snapshot | None = None  # the snapshot the slow panels show
         self._slow_at = -1e9  # when they last changed (time.monotonic)
+        self._told_seq = 0  # the last log line looked at for errors to pop up
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
         return dict(APP_COLOURS)
@@ -203,6 +204,7 @@ class HftApp(PlaybackKeys, App[None]):
         if session != self._session:
             self._session = session
             self._snap = None
+            self._told_seq = 0  # a new engine numbers its log lines afresh
             screen.query_one(OrderLog).clear()
         snap = self.link.latest()
         if snap is None:
@@ -211,7 +213,21 @@ class HftApp(PlaybackKeys, App[None]):
         if snap is not self._snap:
             self._snap = snap
             self._fresh(screen, snap)
+            self._tell_errors(snap)
         self._slow(screen, snap)
+
+    def _tell_errors(self, snap: Snapshot) -> None:
+        """Pop up the engine's new error lines about commands and strategies: a parameter
+        or limit the engine refused, a strategy stopped by its failure. (The log has
+        them too, but it scrolls by at thousands of lines a second.)"""
+        told = self._told_seq
+        for line in snap.log:
+            if line.seq > told and line.level == "error" and line.category in ("engine", "strategy"):
+                if not line.text.startswith("engine stopped:"):  # the worker's own notice says it
+                    who = f"{line.strategy}: " if line.strategy else ""
+                    self.notify(who + line.text, severity="error", timeout=10)
+        if snap.log:
+            self._told_seq = max(told, snap.log[-1].seq)
 
     def _fresh(self, screen: MainScreen, snap: Snapshot) -> None:
         """A new snapshot: the ladder and the order log show it in the next paint."""
@@ -354,7 +370,8 @@ class HftApp(PlaybackKeys, App[None]):
             for key, value in (changed or {}).items():
                 self.link.send(SetParam(view.name, key, value))
             if changed:
-                self.notify(f"{view.name}: " + ", ".join(f"{k}={v}" for k, v in changed.items()))
+                # sent, not yet applied: a value the strategy refuses pops up as an error
+                self.notify(f"{view.name}: " + ", ".join(f"{k}={v}" for k, v in changed.items()) + " sent")
 
         self.push_screen(EditScreen(f"Parameters of {view.name}", dict(view.params)), done)
 
@@ -368,6 +385,6 @@ class HftApp(PlaybackKeys, App[None]):
             for key, value in (changed or {}).items():
                 self.link.send(SetLimit(key, value))
             if changed:
-                self.notify("limits: " + ", ".join(f"{k}={v:g}" for k, v in changed.items()))
+                self.notify("limits: " + ", ".join(f"{k}={v:g}" for k, v in changed.items()) + " sent")
 
         self.push_screen(screen, done)
