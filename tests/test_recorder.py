@@ -243,3 +243,28 @@ def test_record_fetches_and_caches_symbol_rules(tmp_path, monkeypatch, present_c
         assert fake.info_requests == 1  # the second run read the cache
     files = list((tmp_path / "a" / "ETHUSDT").glob("*.hft"))
     assert files and TickReader(files[0]).instrument == Instrument("ETHUSDT", "0.01", "0.00001")
+
+
+def test_recording_source_passes_the_feed_error_on_and_names_its_own_failure():
+    from hft_tui.feeds.recording_source import RecordingSource
+
+    class Feed:
+        instruments = []
+        last_error = "ws://127.0.0.1:1: connect refused: HTTP 404"
+
+        def read(self, max_events, timeout):
+            return np.zeros(0, EVENT_DTYPE)
+
+        def set_raw_sink(self, sink):
+            pass
+
+    class FullDisk:
+        raw_enabled = False
+
+        def write(self, events):
+            raise OSError(28, "No space left on device")
+
+    src = RecordingSource(Feed(), FullDisk(), "/rec")
+    assert src.last_error == Feed.last_error
+    src.read(10, 0.0)  # the recorder fails: trading goes on, the log is told why
+    assert src.last_error == "recording failed: [Errno 28] No space left on device"

@@ -77,6 +77,12 @@ class RecordingSource:
     def stale_reason(self, sym: int) -> str:
         return self.source.stale_reason(sym)
 
+    @property
+    def last_error(self) -> str:
+        if self.error:
+            return f"recording failed: {self.error}"
+        return getattr(self.source, "last_error", "")
+
     def _fail(self, exc: BaseException) -> None:
         self.error = str(exc)
         self.source.set_raw_sink(None)
