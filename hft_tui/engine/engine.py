@@ -26,7 +26,6 @@ there) and extra stops are no-ops.
 
 from __future__ import annotations
 
-import itertools
 import queue
 import threading
 import time
@@ -95,7 +94,7 @@ class Engine:
         self.pacer = Pacer(speed, self.wakeup)
         self.control = Controller(self)
         self.publisher = Publisher(self)
-        self._logs: deque[LogLine | tuple] = deque(maxlen=self.settings.log_lines)  # see log_later
+        self._logs: deque[LogLine | list] = deque(maxlen=self.settings.log_lines)  # see log_later
         self._log_seq = 0
         self.verbose = False  # order/fill log lines: only when a viewer looks
         self.now = 0
@@ -385,20 +384,24 @@ class Engine:
         and fill lines come by the thousand a second at full speed, and viewers see
         only the latest (``args``: values, not objects that change later)."""
         self._log_seq += 1
-        self._logs.append((self._log_seq, self.now, category, strategy, text, args))
+        self._logs.append([self._log_seq, self.now, category, strategy, text, args, None])
 
     def log_tail(self, n: int) -> tuple[LogLine, ...]:
-        """The last ``n`` log lines, oldest first (their texts built now if needed)."""
-        logs = self._logs
-        k = min(n, len(logs))
-        for i in range(len(logs) - k, len(logs)):
-            x = logs[i]
-            if type(x) is tuple:
-                seq, ts, category, strategy, text, args = x
-                logs[i] = LogLine(seq, ts, category, strategy, text(*args))
-        return tuple(itertools.islice(logs, len(logs) - k, None))
+        """The last ``n`` log lines, oldest first (their texts built now if needed).
+        Any thread may call it: the deque is copied in one step before it is read."""
+        tail = tuple(self._logs)[-n:] if n > 0 else ()
+        return tuple(x if type(x) is LogLine else _built(x) for x in tail)
 
     @property
     def logs(self) -> tuple[LogLine, ...]:
         """Every log line kept (the last ``log_lines``), oldest first."""
         return self.log_tail(len(self._logs))
+
+
+def _built(entry: list) -> LogLine:
+    """The LogLine of a ``log_later`` entry, built once (kept in the entry's last item)."""
+    line = entry[6]
+    if line is None:
+        seq, ts, category, strategy, text, args, _ = entry
+        line = entry[6] = LogLine(seq, ts, category, strategy, text(*args))
+    return line
