@@ -151,12 +151,17 @@ def instrument_from(args: object, fmt: str, symbol: str | None = None, tick: str
     symbol = getattr(args, "symbol", None) or symbol
     tick = getattr(args, "tick_size", None) or tick
     lot = getattr(args, "lot_size", None) or lot
-    missing = [flag for flag, v in (("--symbol", symbol), ("--tick-size", tick), ("--lot-size", lot)) if not v]
+    wanted = (
+        ("--symbol", symbol, "the instrument's name", "BTCUSDT"),
+        ("--tick-size", tick, "its price step", "0.01"),
+        ("--lot-size", lot, "its size step", "0.00001"),
+    )
+    missing = [(flag, what, eg) for flag, v, what, eg in wanted if not v]
     if missing:
-        raise HftError(
-            f"{fmt}: give {' and '.join(missing)} (the instrument's name, price step and size "
-            "step, e.g. --symbol BTCUSDT --tick-size 0.01 --lot-size 0.00001)"
-        )
+        flags = " and ".join(flag for flag, _, _ in missing)
+        said = ", ".join(what for _, what, _ in missing)
+        example = " ".join(f"{flag} {eg}" for flag, _, eg in missing)
+        raise HftError(f"{fmt}: give {flags} ({said}; e.g. {example})")
     return Instrument(str(symbol), str(tick), str(lot))
 
 
