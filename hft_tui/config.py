@@ -73,7 +73,9 @@ class _BareFloat(float):
 def _bare(value: Any, text: str) -> Any:
     # A datetime is no setting's type: keep what was typed. A number keeps its text, so
     # that --set sim.start_price=60000.10 reaches a string setting exactly as typed.
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    if isinstance(value, bool):
+        return value
+    if not isinstance(value, (int, float)):
         return value if isinstance(value, (str, list, dict)) else text
     bare = (_BareInt if isinstance(value, int) else _BareFloat)(value)
     bare.text = text

@@ -202,3 +202,18 @@ def test_the_report_counts_from_the_start_of_the_run():
     assert int(ts[0]) == result.engine.sampler.start_ts and not eq[0].any()
     assert result.results["period"]["start_ns"] == int(ts[0])
     assert all(f.ts >= ts[0] for f in result.engine.portfolio.fills)
+
+
+def test_numbers_and_booleans_typed_on_the_command_line_act_as_in_a_config_file(tmp_path, capsys):
+    # `--param size=100` (the default) once stopped the mm: the typed int kept a subclass
+    # that the order desk refused; `--set ...=false` was refused as text
+    runs = {}
+    for name, extra in (("default", []), ("typed", ["--param", "size=100", "--param", "requote_ticks=40",
+                                                    "--set", "risk.post_only_check=true",
+                                                    "--risk", "self_trade_check=true"])):  # fmt: skip
+        fills = tmp_path / f"{name}.csv"
+        assert run_cli("--sim-events", "60000", "--seed", "3", "--strategy", "mm", "--fills", str(fills), "-q",
+                       *extra) == 0  # fmt: skip
+        runs[name] = fills.read_text()
+    assert "stopped" not in capsys.readouterr().err
+    assert runs["typed"].count("\n") > 5 and runs["typed"] == runs["default"]

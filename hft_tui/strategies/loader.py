@@ -119,11 +119,13 @@ def check_param(cls: type[Strategy], where: str, key: str, value: Any) -> Any:
     elif isinstance(default, int):
         ok = isinstance(value, int) and not isinstance(value, bool)
         want = "a whole number"
+        value = int(value) if ok else value  # a plain int (the command line's keeps its text)
     elif isinstance(default, float):
         ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
         want = "a finite number"
         value = float(value) if ok else value
     elif isinstance(default, str):
+        value = getattr(value, "text", value)  # a bare number typed on the command line
         ok = isinstance(value, str)
         want = "a string"
     elif isinstance(default, (list, tuple)):
