@@ -396,3 +396,14 @@ async def test_a_refused_parameter_and_a_failed_strategy_pop_up():
         link._snap = replace(link._snap, exch_ts=T0 + 1)  # a new snapshot, the same lines
         await pilot.pause(0.3)
         assert len([m for m, sev in told if sev == "error"]) == 2  # each told once
+
+
+@pytest.mark.parametrize("panel", ["OrderLog", "StrategiesPanel"])
+async def test_home_goes_back_to_start_whatever_panel_has_the_focus(panel):
+    app, link = replay_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.pause(0.2)
+        app.screen.query_one(panel).focus()
+        await pilot.press("home")
+        await pilot.pause(0.1)
+        assert Seek(0) in link.commands  # the scripted link has no restart: a seek to the start

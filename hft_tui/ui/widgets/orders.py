@@ -43,6 +43,8 @@ class OrderLog(ScrollView, can_focus=True):
     BINDINGS = [
         Binding("f", "cycle_category", "Filter type", id="log.category"),
         Binding("F", "cycle_strategy", "Filter strategy", id="log.strategy"),
+        # the app's back-to-start, not the scroll to the top that a ScrollView binds to it
+        Binding("home", "app.restart", "Start", show=False, id="replay.start"),
     ]
 
     def __init__(self, *, id: str | None = None) -> None:

@@ -23,6 +23,8 @@ class StrategiesPanel(DataTable[str]):
     BINDINGS = [
         Binding("space", "toggle", "On/off", id="strategy.toggle"),
         Binding("e", "edit", "Edit params", id="strategy.edit"),
+        # the app's back-to-start, not the DataTable's scroll to the top
+        Binding("home", "app.restart", "Start", show=False, id="replay.start"),
     ]
 
     class ToggleRequested(Message):
