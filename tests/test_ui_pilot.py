@@ -407,3 +407,15 @@ async def test_home_goes_back_to_start_whatever_panel_has_the_focus(panel):
         await pilot.press("home")
         await pilot.pause(0.1)
         assert Seek(0) in link.commands  # the scripted link has no restart: a seek to the start
+
+
+async def test_a_seek_before_the_data_lands_on_its_first_event():
+    app, link = replay_app(exch_ts=T0 + 20_000_000)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.pause(0.2)
+        await pilot.press("g")
+        await pilot.pause(0.1)
+        app.screen.query_one("#when").value = "-1m"
+        await pilot.press("enter")
+        await pilot.pause(0.1)
+        assert Seek(T0) in link.commands

@@ -53,7 +53,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def start_time(text: str, first_ts: int | None, last_ts: int | None) -> int:
-    """The ``--start`` time in ns; HftError when unreadable or after the data."""
+    """The ``--start`` time in ns (the first event's for a time before it); HftError
+    when unreadable or after the data."""
     from hft_tui.errors import HftError
     from hft_tui.ui.timeparse import parse_time
     from hft_tui.text import utc_ms
@@ -68,7 +69,7 @@ def start_time(text: str, first_ts: int | None, last_ts: int | None) -> int:
         raise HftError(
             f"--start {text}: {utc_ms(ts)} is after the last event ({utc_ms(last_ts)})"
         )
-    return ts
+    return max(ts, first_ts)  # before the data: its first event
 
 
 def open_replay(paths: list[str], specs: list, cfg: dict, *, speed: float | None = 1.0,

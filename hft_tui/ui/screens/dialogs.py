@@ -139,6 +139,8 @@ class SeekScreen(ModalScreen[int | None]):
                 f"{utc_ms(ts)} is after the last event ({utc_ms(self.span[1])})"
             )
             return
+        if self.span and ts < self.span[0]:
+            ts = self.span[0]  # before the data: its first event (the clock stays within the data)
         self.dismiss(ts)
 
     def action_cancel(self) -> None:
