@@ -136,3 +136,30 @@ def test_two_symbols_wake_each_strategy_on_its_own():
     b0 = b.copy()
     b0["sym"] = 0  # the reference book holds one symbol
     assert engine.slots[1].strategy.wakes == expected_bbo_wakes(b0, 3)
+
+
+class DepthQuoter(Strategy):
+    """Quotes one tick behind the best bid, price and size taken from ctx.depth (numpy)."""
+
+    wake_ticks = 1
+
+    def on_start(self, ctx):
+        self.oid = None
+
+    def on_wake(self, ctx):
+        px, qty = ctx.depth(1, 1)
+        if not len(px):
+            return
+        if self.oid is None:
+            self.oid = ctx.buy(np.int64(1), px[0] - 1)
+        else:
+            ctx.replace(self.oid, px=px[0] - 1, qty=qty[:1].sum() * 0 + 1)
+
+
+def test_numpy_integers_from_depth_are_accepted_as_prices_and_sizes():
+    ev = l2_walk(400, seed=5)
+    engine = Engine(ArraySource(ev, batch=50), [spec(DepthQuoter, "dq")], config())
+    engine.run()
+    slot = engine.slots[0]
+    assert slot.error == "" and slot.state == "ACTIVE"
+    assert engine.desk.sent == 1 and engine.desk.replaces > 5

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from hft_tui.engine.clock import NO_DEADLINE
 from hft_tui.engine.slots import OwnOrder, Slot
 from hft_tui.events import (
@@ -26,6 +28,11 @@ from hft_tui.strategies.base import MARKET, ORDER_KINDS, Fill
 
 if TYPE_CHECKING:
     from hft_tui.engine.engine import Engine
+
+def _plain(x: Any) -> Any:
+    """A numpy integer as a plain int (``ctx.depth`` hands out numpy arrays), else ``x``."""
+    return int(x) if isinstance(x, np.integer) else x
+
 
 STATE_AFTER = {ORDER_ACK: "accepted", ORDER_REPLACED: "accepted"}
 CANCEL_REFUSED = (REJ_CANCEL_TOO_LATE, REJ_CANCEL_UNKNOWN)
@@ -54,6 +61,8 @@ class OrderDesk:
 
     def place(self, slot: Slot, side: int, qty: int, px: int | None, sym: int, kind: str) -> int | None:
         e = self.e
+        if type(qty) is not int or (px is not None and type(px) is not int) or type(sym) is not int:
+            qty, px, sym = _plain(qty), _plain(px), _plain(sym)
         self._check_args(qty, px, sym, kind)
         if not slot.live:
             return None
@@ -112,6 +121,7 @@ class OrderDesk:
         order = slot.orders.get(order_id)
         if order is None or order_id in slot.asked_cancel or not slot.live:
             return False
+        px, qty = _plain(px), _plain(qty)
         if px is not None and (type(px) is not int or px <= 0):
             raise ValueError(f"replace price must be a positive int of ticks, got {px!r}")
         if qty is not None and (type(qty) is not int or qty <= 0):
