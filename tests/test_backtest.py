@@ -13,6 +13,7 @@ from enginekit import config
 from hft_tui import cli, jit
 from hft_tui.engine.backtest import FILL_COLUMNS, run_backtest
 from hft_tui.engine.engine import Engine
+from hft_tui.feeds.replay import ReplaySource
 from hft_tui.feeds.sim_source import SimSource
 from hft_tui.strategies.loader import load_strategies
 from hft_tui.tickfile import TickWriter
@@ -34,6 +35,27 @@ def test_identical_input_gives_identical_fills_and_results():
     assert a.engine.desk.n_fills > 20  # something happened
     assert a.digest() == b.digest()
     assert a.results == b.results
+
+
+def test_fills_do_not_depend_on_where_the_engine_stops(tmp_path):
+    """The sim's receive times step back now and then (latency jitter): the clock a
+    strategy sees is the latest feed time so far, not the time of whichever message
+    a stop (a batch end, a mid-grid row) happened to fall after."""
+    path = tmp_path / "jitter.hft"
+    src = SimSource(seed=7, max_events=N)
+    src.start()
+    with TickWriter(path, src.instruments[0]) as w:
+        while (batch := src.read(1 << 14)) is not None:
+            w.write(batch)
+
+    def fills(**engine):
+        cfg = config(**engine)
+        return run_backtest(ReplaySource([path]), load_strategies(["mm"], cfg), cfg).fills_csv()
+
+    ref = fills()
+    assert ref.count("\n") > 20
+    assert fills(batch_events=13) == ref
+    assert fills(batch_events=50, markout_ms=7) == ref
 
 
 def test_batch_size_and_threads_with_snapshots_change_nothing():

@@ -154,7 +154,12 @@ def exchange_run(book, ints, floats, out, events, start, end, stop_mask, watch_s
         i += 1
         if e.flags & EOM:
             ctl[C_IN_MSG] = 0
-            ctl[C_FEED_NOW] = feed_time(ctl, e.exch_ts, e.local_ts)
+            # the clock of what the strategies have seen: a running maximum, since
+            # receive times may step back (latency jitter) and the clock at a stop
+            # must not depend on which message boundaries were stops
+            ft = feed_time(ctl, e.exch_ts, e.local_ts)
+            if ft > ctl[C_FEED_NOW]:
+                ctl[C_FEED_NOW] = ft
             if v.symv[sym, S_L2] != 0 and v.nact[2 * sym] + v.nact[2 * sym + 1] > 0 and crossed(book, v, sym):
                 cross_fill(book, ints, floats, out, sym, e.exch_ts)
             if stop_own and ctl[C_EMITTED] > 0:
