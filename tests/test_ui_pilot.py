@@ -301,6 +301,15 @@ def replay_app(exch_ts: int = T0 + 123_000_000) -> tuple[HftApp, ScriptedLink]:
     return HftApp(link, [BTC, ETH]), link
 
 
+async def seek_dialog(pilot, app, when: str) -> None:
+    """Open the seek dialog, type ``when`` and press enter."""
+    await pilot.press("g")
+    await pilot.pause(0.1)
+    app.screen.query_one("#when").value = when
+    await pilot.press("enter")
+    await pilot.pause(0.1)
+
+
 async def test_seek_at_the_end_prefills_a_time_that_is_accepted():
     app, link = replay_app(exch_ts=T0 + 123_000_000)  # the clock past the last event
     async with app.run_test(size=(160, 48)) as pilot:
@@ -318,11 +327,7 @@ async def test_long_messages_wrap_in_the_seek_and_rearm_dialogs():
     app, _ = replay_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause(0.2)
-        await pilot.press("g")
-        await pilot.pause(0.1)
-        app.screen.query_one("#when").value = "00:00:01"
-        await pilot.press("enter")
-        await pilot.pause(0.1)
+        await seek_dialog(pilot, app, "00:00:01")
         error = app.screen.query_one("#error")
         assert "after the last event" in str(error.render())
         assert error.size.height >= 2 and error.size.width <= error.parent.content_size.width
@@ -413,9 +418,5 @@ async def test_a_seek_before_the_data_lands_on_its_first_event():
     app, link = replay_app(exch_ts=T0 + 20_000_000)
     async with app.run_test(size=(160, 48)) as pilot:
         await pilot.pause(0.2)
-        await pilot.press("g")
-        await pilot.pause(0.1)
-        app.screen.query_one("#when").value = "-1m"
-        await pilot.press("enter")
-        await pilot.pause(0.1)
+        await seek_dialog(pilot, app, "-1m")
         assert Seek(T0) in link.commands

@@ -21,7 +21,8 @@ the engine
 Everything that decides fills and results depends on the events only: where a
 batch or a pacing stop falls changes nothing, because wake conditions are
 evaluated at every message boundary where one can hold (the runner stops
-there) and extra stops are no-ops.
+there), the clock at a stop is the latest feed time seen so far (receive times
+may step back) or the deadline reached, and extra stops are no-ops.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from hft_tui.engine.commands import Command, Kill, KillSwitch
 from hft_tui.engine.context import EngineContext
 from hft_tui.engine.control import Controller
 from hft_tui.engine.feed_watch import FeedWatch
+from hft_tui.engine.journal import Journal
 from hft_tui.engine.orders import OrderDesk
 from hft_tui.engine.publish import Publisher
 from hft_tui.engine.sampler import Sampler
@@ -94,8 +96,7 @@ class Engine:
         self.pacer = Pacer(speed, self.wakeup)
         self.control = Controller(self)
         self.publisher = Publisher(self)
-        self._logs: deque[LogLine | list] = deque(maxlen=self.settings.log_lines)  # see log_later
-        self._log_seq = 0
+        self.journal = Journal(self.settings.log_lines)
         self.verbose = False  # order/fill log lines: only when a viewer looks
         self.now = 0
         self.events_total = 0
@@ -376,32 +377,16 @@ class Engine:
         return self.tape.traded(sym)
 
     def log(self, category: str, strategy: str, text: str, level: str = "info") -> None:
-        self._log_seq += 1
-        self._logs.append(LogLine(self._log_seq, self.now, category, strategy, text, level))
+        self.journal.add(self.now, category, strategy, text, level)
 
     def log_later(self, category: str, strategy: str, text: Callable[..., str], *args: Any) -> None:
-        """An info line whose text ``text(*args)`` is built only when it is read: order
-        and fill lines come by the thousand a second at full speed, and viewers see
-        only the latest (``args``: values, not objects that change later)."""
-        self._log_seq += 1
-        self._logs.append([self._log_seq, self.now, category, strategy, text, args, None])
+        """An info line built when read (order and fill lines: see ``journal``)."""
+        self.journal.add_later(self.now, category, strategy, text, args)
 
     def log_tail(self, n: int) -> tuple[LogLine, ...]:
-        """The last ``n`` log lines, oldest first (their texts built now if needed).
-        Any thread may call it: the deque is copied in one step before it is read."""
-        tail = tuple(self._logs)[-n:] if n > 0 else ()
-        return tuple(x if type(x) is LogLine else _built(x) for x in tail)
+        return self.journal.tail(n)
 
     @property
     def logs(self) -> tuple[LogLine, ...]:
         """Every log line kept (the last ``log_lines``), oldest first."""
-        return self.log_tail(len(self._logs))
-
-
-def _built(entry: list) -> LogLine:
-    """The LogLine of a ``log_later`` entry, built once (kept in the entry's last item)."""
-    line = entry[6]
-    if line is None:
-        seq, ts, category, strategy, text, args, _ = entry
-        line = entry[6] = LogLine(seq, ts, category, strategy, text(*args))
-    return line
+        return self.journal.all()
