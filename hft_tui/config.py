@@ -188,6 +188,8 @@ def _check(value: Any, hint: Any, key: str) -> Any:
             raise ConfigError(f"config: {key} must be true or false, got {value!r}")
         return value
     if hint is int:
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)  # 1e6 is a fine way to write a million nanoseconds
         if isinstance(value, bool) or not isinstance(value, int):
             raise ConfigError(f"config: {key} must be a whole number, got {value!r}")
         return value

@@ -239,3 +239,29 @@ def test_numbers_and_booleans_typed_on_the_command_line_act_as_in_a_config_file(
         runs[name] = fills.read_text()
     assert "stopped" not in capsys.readouterr().err
     assert runs["typed"].count("\n") > 5 and runs["typed"] == runs["default"]
+
+
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        ("defaults = [1, 2]", "defaults must be a dict"),
+        ("timer_ms = 'often'", "timer_ms must be a number of milliseconds"),
+        ("wake_ticks = 1.5", "wake_ticks must be a whole number"),
+        ("symbols = 'BTC'", "symbols must be symbol indexes"),
+        ("@staticmethod\n    def check_params(p):\n        return p['nope']", "check_params raised KeyError"),
+        ("def __init__(self, name, params):\n        raise SystemExit(3)", "cannot create strategy Bad"),
+        ("def on_start(self, ctx):\n        raise SystemExit(3)", None),  # stopped, the run goes on
+    ],
+)
+def test_a_faulty_user_strategy_class_is_one_line(tmp_path, capsys, body, message):
+    f = tmp_path / "bad.py"
+    f.write_text(f"from hft_tui.strategies.base import Strategy\nclass Bad(Strategy):\n    {body}\n")
+    report = tmp_path / "r.json"
+    code = run_cli("--sim-events", "20000", "--strategy", f"{f}:Bad", "--strategy", "grid", "--report", str(report))
+    err = capsys.readouterr().err
+    if message is None:
+        assert code == 0
+        doc = json.loads(report.read_text())["results"]
+        assert doc["scopes"]["grid"]["fills"] > 0 and "Traceback" not in err
+    else:
+        assert code == 2 and message in err and "Traceback" not in err and err.count("\n") == 1

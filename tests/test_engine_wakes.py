@@ -163,3 +163,38 @@ def test_numpy_integers_from_depth_are_accepted_as_prices_and_sizes():
     slot = engine.slots[0]
     assert slot.error == "" and slot.state == "ACTIVE"
     assert engine.desk.sent == 1 and engine.desk.replaces > 5
+
+
+class Sloppy(Strategy):
+    """Sends intents of the right types that make no order, then one that does."""
+
+    wake_ticks = 1
+
+    def on_start(self, ctx):
+        self.results = None
+
+    def on_wake(self, ctx):
+        if self.results is not None or ctx.best_bid() is None:
+            return
+        px = ctx.best_bid()[0] - 5
+        oid = ctx.buy(1, px)
+        self.results = [
+            ctx.buy(0, px),  # bad_order
+            ctx.sell(1, -3),  # bad_order
+            ctx.buy(1, px, 7),  # bad_order: no symbol 7
+            ctx.replace(oid, qty=0),  # bad_order
+            ctx.replace(oid, px=0),  # bad_order
+            ctx.cancel(999_999),  # unknown_order
+            ctx.replace(999_999, px=px),  # unknown_order
+            ctx.cancel(oid),
+        ]
+
+
+def test_intents_that_make_no_order_are_refused_and_counted_not_fatal():
+    engine = Engine(ArraySource(l2_walk(400, seed=5), batch=50), [spec(Sloppy, "s")], config())
+    engine.run()
+    slot = engine.slots[0]
+    assert slot.error == "" and slot.state == "ACTIVE"
+    assert slot.strategy.results == [None, None, None, False, False, False, False, True]
+    assert engine.risk.rejections == {"bad_order": 5, "unknown_order": 2}
+    assert sum("rejected (" in line.text for line in engine.logs) == 7

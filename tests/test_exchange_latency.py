@@ -97,3 +97,16 @@ def test_config_section_and_bad_values():
         from_config(load(overrides=["exchange.latency=1"], use_user_file=False))
     with pytest.raises(ConfigError, match="entry_latency_max_ns"):
         ExchangeConfig(entry_latency="uniform", entry_latency_ns=10, entry_latency_max_ns=5)
+
+
+def test_latencies_are_bounded_so_that_times_cannot_overflow():
+    assert from_config(load(overrides=["exchange.entry_latency_ns=1e6"], use_user_file=False)).entry_latency_ns == 1_000_000
+    for key in ("entry_latency_ns", "response_latency_ns", "feed_latency_ns", "entry_latency_max_ns"):
+        with pytest.raises(ConfigError, match=f"{key} must be 0 to {c.MAX_LATENCY_NS}"):
+            from_config(load(overrides=[f"exchange.{key}=9000000000000000000"], use_user_file=False))
+    with pytest.raises(ConfigError, match="entry_latency_sigma must be 0 to 10"):
+        ExchangeConfig(entry_latency="lognormal", entry_latency_sigma=11)
+    # the widest lognormal: draws far out in the tail are capped, never negative
+    cfg = ExchangeConfig(entry_latency="lognormal", entry_latency_ns=c.MAX_LATENCY_NS, entry_latency_sigma=10, seed=3)
+    lat = arrivals(cfg, 50)
+    assert lat.min() > 0 and lat.max() <= 50 * c.MAX_LATENCY_NS

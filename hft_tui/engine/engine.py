@@ -333,7 +333,7 @@ class Engine:
         """Run a strategy hook under the time budget; a failure stops that strategy only."""
         try:
             why = self.watchdog.call(fn, *args)
-        except Exception as exc:
+        except (Exception, SystemExit) as exc:  # a strategy's sys.exit() stops it, not the run
             self.control.fail(slot, f"{type(exc).__name__} in {fn.__name__}: {exc}")
             return
         if why == KILL:

@@ -49,15 +49,17 @@ class OrderDesk:
 
     # --- intents -------------------------------------------------------------------------
     def _check_args(self, qty: object, px: object, sym: object, kind: object) -> None:
-        # A strategy bug, reported as the strategy's error (it is stopped).
-        if type(qty) is not int or qty <= 0:
-            raise ValueError(f"order size must be a positive int of lots, got {qty!r}")
+        # A strategy bug, reported as the strategy's error (it is stopped). Values of
+        # the right type that make no order (a size of 0, a price below 1 tick, a
+        # symbol beyond the run's) are the risk manager's to refuse (``bad_order``).
+        if type(qty) is not int:
+            raise ValueError(f"order size must be an int of lots, got {qty!r}")
         if kind not in ORDER_KINDS:
             raise ValueError(f"order kind must be one of {', '.join(ORDER_KINDS)}, got {kind!r}")
-        if kind != MARKET and (type(px) is not int or px <= 0):
-            raise ValueError(f"a {kind} order needs a positive int price in ticks, got {px!r}")
-        if type(sym) is not int or not 0 <= sym < self.e.n_syms:
-            raise ValueError(f"sym must be 0..{self.e.n_syms - 1}, got {sym!r}")
+        if kind != MARKET and type(px) is not int:
+            raise ValueError(f"a {kind} order needs an int price in ticks, got {px!r}")
+        if type(sym) is not int:
+            raise ValueError(f"sym must be an int (0..{self.e.n_syms - 1}), got {sym!r}")
 
     def place(self, slot: Slot, side: int, qty: int, px: int | None, sym: int, kind: str) -> int | None:
         e = self.e
@@ -67,7 +69,7 @@ class OrderDesk:
         if not slot.live:
             return None
         now = e.now
-        bb, ba = e.xl.bests(sym)
+        bb, ba = e.xl.bests(sym) if 0 <= sym < e.n_syms else (None, None)
         reason = e.risk.check_order(slot.name, sym, side, px, qty, kind, now, bb, ba)
         if reason is not None:
             e.log("risk", slot.name, e.risk.last_message, "warning")
@@ -89,8 +91,11 @@ class OrderDesk:
         e = self.e
         order = slot.orders.get(order_id)
         if order is None or order_id in slot.asked_cancel:
+            if order is None and e.risk.check_cancel(slot.name, order_id) is not None:
+                e.log("risk", slot.name, e.risk.last_message, "warning")  # counted: unknown_order
             return False
         if e.risk.check_cancel(slot.name, order_id) is not None:
+            e.log("risk", slot.name, e.risk.last_message, "warning")
             return False
         self._send_cancel(slot, order_id)
         return True
@@ -118,14 +123,16 @@ class OrderDesk:
 
     def replace(self, slot: Slot, order_id: int, px: int | None, qty: int | None) -> bool:
         e = self.e
+        px, qty = _plain(px), _plain(qty)
+        if px is not None and type(px) is not int:
+            raise ValueError(f"replace price must be an int of ticks, got {px!r}")
+        if qty is not None and type(qty) is not int:
+            raise ValueError(f"replace size must be an int of lots, got {qty!r}")
         order = slot.orders.get(order_id)
         if order is None or order_id in slot.asked_cancel or not slot.live:
+            if order is None and slot.live and e.risk.check_replace(slot.name, order_id, px, qty, e.now, None, None):
+                e.log("risk", slot.name, e.risk.last_message, "warning")  # counted: unknown_order
             return False
-        px, qty = _plain(px), _plain(qty)
-        if px is not None and (type(px) is not int or px <= 0):
-            raise ValueError(f"replace price must be a positive int of ticks, got {px!r}")
-        if qty is not None and (type(qty) is not int or qty <= 0):
-            raise ValueError(f"replace size must be a positive int of lots, got {qty!r}")
         now = e.now
         bb, ba = e.xl.bests(order.sym)
         if e.risk.check_replace(slot.name, order_id, px, qty, now, bb, ba) is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -87,13 +88,25 @@ class Slot:
     def read_wake_settings(self) -> None:
         """Take wake_ticks / timer_ms / symbols from the strategy (instance or class)."""
         s = self.strategy
-        self.wake_ticks = max(0, int(getattr(s, "wake_ticks", 0) or 0))
-        self.timer_ns = max(0, int(float(getattr(s, "timer_ms", 0.0) or 0.0) * 1_000_000))
-        syms = getattr(s, "symbols", None)
+        try:  # the user's class: attributes, or properties that may raise
+            ticks = getattr(s, "wake_ticks", 0) or 0
+            timer = getattr(s, "timer_ms", 0.0) or 0.0
+            syms = getattr(s, "symbols", None)
+        except Exception as exc:
+            raise StrategyError(f"strategy {self.name}: reading its wake settings: {type(exc).__name__}: {exc}") from None
+        if isinstance(ticks, bool) or not hasattr(ticks, "__index__"):
+            raise StrategyError(f"strategy {self.name}: wake_ticks must be a whole number of ticks, got {ticks!r}")
+        if isinstance(timer, bool) or not isinstance(timer, (int, float)) or not 0 <= timer < 1e12:
+            raise StrategyError(f"strategy {self.name}: timer_ms must be a number of milliseconds >= 0, got {timer!r}")
+        self.wake_ticks = max(0, operator.index(ticks))
+        self.timer_ns = int(float(timer) * 1_000_000)
         if syms is None:
             sym = s.params.get("sym") if isinstance(s.params, dict) else None
             syms = (sym,) if isinstance(sym, int) else tuple(range(self.n_syms))
-        self.symbols = tuple(int(x) for x in syms)
+        try:
+            self.symbols = tuple(operator.index(x) for x in syms)
+        except TypeError:
+            raise StrategyError(f"strategy {self.name}: symbols must be symbol indexes (0, 1, ...), got {syms!r}") from None
         beyond = [x for x in self.symbols if not 0 <= x < self.n_syms]
         if beyond:
             raise StrategyError(

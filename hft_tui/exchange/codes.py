@@ -104,6 +104,9 @@ LAT_CONSTANT = 0
 LAT_UNIFORM = 1  # uniform in [entry_latency_ns, entry_latency_max_ns]
 LAT_LOGNORMAL = 2  # median entry_latency_ns, shape entry_latency_sigma
 LATENCY_KINDS = {"constant": LAT_CONSTANT, "uniform": LAT_UNIFORM, "lognormal": LAT_LOGNORMAL}
+# Upper bound of every latency setting and of a lognormal draw: far beyond any real
+# venue, and far from the int64 nanosecond clock's end
+MAX_LATENCY_NS = 86_400 * 1_000_000_000
 
 # --- why exchange_run returned (bit flags for the stop mask, one value as the reason) -----
 STOP_END = 0  # reached the end of the slice

@@ -8,7 +8,7 @@ from typing import Any
 
 from hft_tui.config import section
 from hft_tui.errors import ConfigError
-from hft_tui.exchange.codes import LATENCY_KINDS, QUEUE_MODELS
+from hft_tui.exchange.codes import LATENCY_KINDS, MAX_LATENCY_NS, QUEUE_MODELS
 
 
 @dataclass(frozen=True)
@@ -46,14 +46,16 @@ class ExchangeConfig:
             if not -10_000 <= fee <= 10_000:  # also refuses nan and inf
                 raise ConfigError(f"config: exchange.{name} must be -10000 to 10000 bps, got {fee}")
         for name in ("feed_latency_ns", "entry_latency_ns", "response_latency_ns", "entry_latency_max_ns"):
-            if getattr(self, name) < 0:
-                raise ConfigError(f"config: exchange.{name} must be >= 0, got {getattr(self, name)}")
+            if not 0 <= getattr(self, name) <= MAX_LATENCY_NS:
+                raise ConfigError(
+                    f"config: exchange.{name} must be 0 to {MAX_LATENCY_NS} (one day), got {getattr(self, name)}"
+                )
         if self.entry_latency == "uniform" and self.entry_latency_max_ns < self.entry_latency_ns:
             raise ConfigError("config: exchange.entry_latency_max_ns must be >= entry_latency_ns")
         if not self.queue_power > 0:
             raise ConfigError(f"config: exchange.queue_power must be > 0, got {self.queue_power}")
-        if not self.entry_latency_sigma >= 0:
-            raise ConfigError("config: exchange.entry_latency_sigma must be >= 0")
+        if not 0 <= self.entry_latency_sigma <= 10:
+            raise ConfigError(f"config: exchange.entry_latency_sigma must be 0 to 10, got {self.entry_latency_sigma}")
         if not 0 <= self.seed < 2**63:
             raise ConfigError(f"config: exchange.seed must be 0 to 2**63-1, got {self.seed}")
         for name in ("max_orders", "max_open_per_side", "max_walk_levels", "out_capacity"):

@@ -6,7 +6,8 @@
 - **Order-entry latency**: an order, cancel or replace sent at local time ``t``
   reaches the matcher at ``t + L``, with ``L`` constant, uniform in
   ``[entry_latency_ns, entry_latency_max_ns]`` or lognormal with median
-  ``entry_latency_ns`` and shape ``entry_latency_sigma``, drawn from the
+  ``entry_latency_ns`` and shape ``entry_latency_sigma`` (a draw is capped at
+  ``MAX_LATENCY_NS``, one day), drawn from the
   exchange's own seeded generator (splitmix64), so a run is reproducible and
   independent of any other random stream. Entry is one ordered connection: an
   action never overtakes an earlier one (arrival = max(t + L, previous arrival)).
@@ -25,7 +26,7 @@ import math
 import numpy as np
 from numba import njit
 
-from hft_tui.exchange.codes import LAT_LOGNORMAL, LAT_UNIFORM
+from hft_tui.exchange.codes import LAT_LOGNORMAL, LAT_UNIFORM, MAX_LATENCY_NS
 from hft_tui.exchange.layout import (
     C_ENTRY_KIND,
     C_ENTRY_MAX,
@@ -70,7 +71,8 @@ def entry_latency(ctl, fl):
     if kind == LAT_LOGNORMAL:
         # Box-Muller: one standard normal from two uniforms
         z = math.sqrt(-2.0 * math.log(next_unit(ctl))) * math.cos(2.0 * math.pi * next_unit(ctl))
-        return np.int64(base * math.exp(fl[F_SIGMA] * z))
+        draw = base * math.exp(fl[F_SIGMA] * z)
+        return np.int64(draw) if draw < MAX_LATENCY_NS else np.int64(MAX_LATENCY_NS)
     return base
 
 

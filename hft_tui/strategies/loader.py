@@ -48,7 +48,7 @@ class StrategySpec:
         ``__init__`` that raises, or that takes other arguments or skips the base's)."""
         try:
             strategy = self.cls(self.name, dict(self.params))
-        except Exception as exc:  # the user's code: report, do not trace back
+        except (Exception, SystemExit) as exc:  # the user's code: report, do not trace back
             raise StrategyError(f"cannot create strategy {self.name} ({self.source}): {type(exc).__name__}: {exc}") from None
         if not isinstance(getattr(strategy, "params", None), dict):
             raise StrategyError(
@@ -80,6 +80,9 @@ def load_class(spec: str) -> type[Strategy]:
 def _checked(cls: Any, spec: str) -> type[Strategy]:
     if not (isinstance(cls, type) and issubclass(cls, Strategy)):
         raise StrategyError(f"{spec}: not a subclass of hft_tui.strategies.base.Strategy")
+    defaults = getattr(cls, "defaults", None)
+    if not isinstance(defaults, dict) or not all(isinstance(k, str) for k in defaults):
+        raise StrategyError(f"{spec}: defaults must be a dict of parameter name -> default value, got {defaults!r}")
     return cls
 
 
@@ -95,7 +98,7 @@ def _import_file(path: Path) -> Any:
     sys.modules[name] = module
     try:
         spec.loader.exec_module(module)
-    except Exception as exc:  # the user's file: report, do not trace back
+    except (Exception, SystemExit) as exc:  # the user's file: report, do not trace back
         del sys.modules[name]
         # (a SyntaxError's text already names the file and line)
         raise StrategyError(f"cannot load {path}: {type(exc).__name__}: {exc}") from None
@@ -158,8 +161,10 @@ def check_params(cls: type[Strategy], name: str, params: dict[str, Any]) -> None
     if check is not None:
         try:
             check(params)
-        except ValueError as exc:
+        except ValueError as exc:  # the documented way to refuse a value
             raise StrategyError(f"strategy {name}: {exc}") from None
+        except (Exception, SystemExit) as exc:  # a bug in the user's check
+            raise StrategyError(f"strategy {name}: check_params raised {type(exc).__name__}: {exc}") from None
 
 
 def parse_params(texts: Iterable[str]) -> list[tuple[str | None, str, Any]]:
