@@ -73,6 +73,19 @@ def test_side_buyer_maker_and_local_time(tmp_path):
     assert rows(ev, "exch_ts", "local_ts", "side") == [(10**9, 1002 * 10**6, SELL), (1001 * 10**6, 1003 * 10**6, BUY)]
 
 
+def test_a_byte_order_mark_before_the_header_is_dropped(tmp_path):
+    """Spreadsheet exports start with a UTF-8 BOM; plain and gzip files alike."""
+    import gzip
+
+    text = "\ufefftime,price,qty\n5,1,2\n"
+    plain, packed = tmp_path / "t.csv", tmp_path / "t.csv.gz"
+    plain.write_text(text, encoding="utf-8")
+    packed.write_bytes(gzip.compress(text.encode("utf-8")))
+    for path in (plain, packed):
+        ev = convert_all("csv", [path], columns="ts=time,price=price,qty=qty", ts_unit="s", **INST)
+        assert rows(ev, "exch_ts", "px", "qty") == [(5 * NS, 20, 2)]
+
+
 def test_header_detected_with_numeric_mapping(tmp_path):
     path = tmp_path / "t.csv"
     path.write_text("time,price,qty\n5,1,2\n")

@@ -21,6 +21,7 @@ from hft_tui.errors import HftError
 BLOCK_BYTES = 2 << 20
 # A line longer than this is not CSV we can read (and would grow the block without bound).
 MAX_LINE_BYTES = 64 << 20
+UTF8_BOM = b"\xef\xbb\xbf"
 
 
 class Block(NamedTuple):
@@ -54,6 +55,7 @@ class InputFile:
         except OSError as exc:
             raise HftError(f"{path}: {exc.strerror or exc}") from None
         self.size = os.fstat(self._raw.fileno()).st_size
+        self._begun = False
         magic = self._raw.read(4)
         self._raw.seek(0)
         self._zip: zipfile.ZipFile | None = None
@@ -86,9 +88,16 @@ class InputFile:
             return self.size
 
     def read(self, n: int) -> bytes:
+        """Up to ``n`` bytes of text; a UTF-8 byte-order mark at the start is dropped
+        (spreadsheet exports write one, and it would stick to the first column's name)."""
         try:
             with decompressing(self.path):
-                return self._text.read(n)
+                data = self._text.read(n)
+            if not self._begun:
+                self._begun = True
+                if data.startswith(UTF8_BOM):
+                    data = data[len(UTF8_BOM) :]
+            return data
         except EOFError:
             raise HftError(f"{self.path}: compressed data ends early (the file is cut short)") from None
 
