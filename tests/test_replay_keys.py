@@ -13,6 +13,7 @@ import pytest
 
 from hft_tui.book import Book
 from hft_tui.commands.replay import open_replay
+from hft_tui.engine.commands import Rearm
 from hft_tui.exchange import from_config
 from hft_tui.events import EOM
 from hft_tui.tickfile import TickReader
@@ -251,4 +252,22 @@ async def test_a_speed_chosen_after_the_end_holds_for_the_next_session(recorded)
         await wait_until(pilot, lambda: link.engine is not first and link.engine.latest is not None)
         assert link.engine.pacer.speed == 100.0
         assert link.engine.latest.speed == 100.0
+        await pilot.press("q")
+
+
+async def test_the_kill_switch_and_a_rearm_still_act_after_the_end(recorded):
+    cfg = settings()
+    link = open_replay([str(recorded)], specs(cfg), cfg, speed=None)
+    app = make_app(link)
+    snap = link.latest
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: snap() is not None and snap().engine_state == "ended")
+        assert link.engine.desk.orders  # quotes still resting when the data ended
+        await pilot.press("ctrl+k")
+        await wait_until(pilot, lambda: snap().killed and snap().global_state == "HALTED")
+        assert all(s.state == "HALTED" for s in snap().strategies)
+        orders = link.engine.desk.orders.values()
+        assert all(o.order_id in link.engine.slots[o.slot].asked_cancel for o in orders)
+        link.send(Rearm())
+        await wait_until(pilot, lambda: not snap().killed and snap().global_state == "ACTIVE")
         await pilot.press("q")

@@ -47,8 +47,19 @@ class EngineAdapter:
         self.engine.want_snapshots(True, self.notify)
         try:
             self.engine.run(reraise=False)
+            self.serve_ended()
         finally:
             self.finished.set()
+
+    def serve_ended(self) -> None:
+        """The run has ended (data, error): its last state stays on screen until quit,
+        and what the viewer sends meanwhile still acts on it (``Engine.after_end``)."""
+        wakeup = self.engine.wakeup  # rung by every command
+        while not self._stopped:
+            wakeup.wait()
+            wakeup.clear()
+            if not self._stopped:
+                self.engine.after_end()
 
     def latest(self) -> Snapshot | None:
         return self.engine.latest

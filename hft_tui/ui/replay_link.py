@@ -22,7 +22,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
-from hft_tui.engine.commands import KillSwitch, Pause, Seek, SetSpeed, Stop
+from hft_tui.engine.commands import KillSwitch, Pause, Seek, Stop
 from hft_tui.engine.engine import Engine
 from hft_tui.engine.snapshot import Snapshot
 from hft_tui.feeds.replay import ReplaySource
@@ -70,7 +70,6 @@ class ReplayLink(EngineAdapter):
         self._restart_at: int | None = None
         self._wake = threading.Event()
         self._previous: Snapshot | None = None
-        self._idle = False  # between sessions: the engine's thread is not in its loop
         super().__init__(self._build(list(specs), speed, paused, start_ns), "REPLAY")
 
     @property
@@ -92,17 +91,19 @@ class ReplayLink(EngineAdapter):
         try:
             while True:
                 self.engine.want_snapshots(True, self.notify)
-                self._idle = False
                 self.engine.run(reraise=False)
-                self._idle = True
-                # ended, stopped or failed: the last state stays on screen until q or home
-                self._wake.wait()
-                self._wake.clear()
+                # ended, stopped or failed: the last state stays on screen until q or
+                # home, and what the viewer sends meanwhile still acts on it
+                while True:
+                    self._wake.wait()
+                    self._wake.clear()
+                    if self._stopped or self._restart:
+                        break
+                    self.engine.after_end()
                 if self._stopped:
                     return
-                if self._restart:
-                    self._restart = False
-                    self._fresh_session(self._restart_at)
+                self._restart = False
+                self._fresh_session(self._restart_at)
         finally:
             self.source.close()
             self.finished.set()
@@ -125,19 +126,18 @@ class ReplayLink(EngineAdapter):
         return snap if snap is not None else self._previous
 
     def send(self, command: Any) -> None:
-        ended = self.engine.state in ("ended", "error")
         # the data has ended, the engine with it: a seek begins a new session at the target
-        if isinstance(command, Seek) and ended:
+        if isinstance(command, Seek) and self.engine.state in ("ended", "error"):
             self.restart(command.ts_ns)
-        elif isinstance(command, SetSpeed) and ended:
-            # Nobody drains the queue of an ended engine: the speed goes to its pacer,
-            # which the next session (back to start, a seek) takes over, and the
-            # picture says so at once.
-            self.engine.pacer.set_speed(command.speed)
-            if self._idle:  # its thread has left run: no snapshot being built there
-                self.engine.publisher.publish()
-        else:
-            super().send(command)
+            return
+        # anything else goes to the engine; once it has ended, the worker applies it
+        # (a new speed is the pacer's, which the next session takes over)
+        super().send(command)
+        self._wake.set()
+
+    def kill(self, reason: str) -> None:
+        super().kill(reason)
+        self._wake.set()
 
     def restart(self, start_ns: int | None = None) -> None:
         """Back to start (or to ``start_ns``): end this session and begin a fresh one
