@@ -8,6 +8,7 @@ import pytest
 from rich.text import Text
 
 from hft_tui.engine.commands import EnableStrategy, Pause, Rearm, Resume, Seek, SetLimit, SetParam
+from hft_tui.risk.limits import LIMIT_KEYS
 from hft_tui.ui.app import HftApp
 from hft_tui.ui.screens.dialogs import ConfirmScreen, HelpScreen, RearmScreen, SeekScreen
 from hft_tui.ui.screens.edit import EditScreen, parse_like
@@ -103,9 +104,11 @@ async def test_limit_edit_shows_limit_keys_refuses_a_bad_value_then_sends_set_li
         await pilot.press("L")
         await pilot.pause(0.1)
         assert isinstance(app.screen, EditScreen)
-        # one field per limit (the per-symbol rows are one limit), in instrument units
-        assert app.screen.values == {"max_position": 0.05, "max_open_orders": 20.0, "daily_loss": 100.0}
+        # one field per limit, every one of [risk] (a per-symbol limit is one), in instrument units
+        assert list(app.screen.values) == list(LIMIT_KEYS)
+        assert app.screen.values["max_position"] == 0.05 and app.screen.values["daily_loss"] == 100.0
         assert app.screen.query_one("#f-max_open_orders").value == "20"
+        assert app.screen.query_one("#f-post_only_check").value == "true"
         field = app.screen.query_one("#f-max_position")
         assert field.value == "0.05"
         for bad in ("-1", "lots"):
@@ -121,11 +124,13 @@ async def test_limit_edit_shows_limit_keys_refuses_a_bad_value_then_sends_set_li
         assert "whole number" in str(app.screen.query_one("#error").render())
         assert not any(isinstance(c, SetLimit) for c in link.commands)
         app.screen.query_one("#f-max_open_orders").value = "inf"
+        app.screen.query_one("#f-self_trade_check").value = "off"
         await pilot.press("enter")
         await pilot.pause(0.1)
         assert not isinstance(app.screen, EditScreen)
         assert SetLimit("max_position", 0.02) in link.commands
         assert SetLimit("max_open_orders", float("inf")) in link.commands
+        assert SetLimit("self_trade_check", False) in link.commands
         assert not any(isinstance(c, SetLimit) and c.key == "daily_loss" for c in link.commands)
 
 

@@ -13,6 +13,7 @@ from dataclasses import replace
 from hft_tui.engine.commands import EnableStrategy, Kill, Rearm
 from hft_tui.engine.snapshot import BookView, LimitView, LogLine, OrderView, PnLView, Snapshot, StrategyView
 from hft_tui.instrument import Instrument
+from hft_tui.risk.limits import LIMIT_KEYS, LimitValues
 
 BTC = Instrument("BTCUSDT", "0.01", "0.00001")
 ETH = Instrument("ETHUSDT", "0.01", "0.0001")
@@ -51,6 +52,9 @@ def sample_snapshot(mode: str = "SIM") -> Snapshot:
             LimitView("max_position ETHUSDT", "global", 0.0, 0.05),
             LimitView("max_open_orders", "global", 1.0, 20.0),
             LimitView("daily_loss", "global", 10.0, 100.0),
+        ),
+        limit_settings=tuple(
+            (key, getattr(LimitValues(max_position=0.05, max_open_orders=20, daily_loss=100.0), key)) for key in LIMIT_KEYS
         ),
         rejections=(("max_position", 1),),
         strategies=(

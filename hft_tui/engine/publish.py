@@ -78,6 +78,7 @@ class Publisher:
             log=e.log_tail(LOG_TAIL),
             pnl=e.portfolio.views(),
             limits=risk.limits_view(e.now),
+            limit_settings=risk.global_settings(),
             rejections=tuple(risk.rejections.items()),
             strategies=tuple(
                 StrategyView(

@@ -109,6 +109,7 @@ class Snapshot:
     log: tuple[LogLine, ...] = ()  # most recent lines, oldest first
     pnl: tuple[PnLView, ...] = ()
     limits: tuple[LimitView, ...] = ()
+    limit_settings: tuple[tuple[str, float | bool], ...] = ()  # every global limit, as [risk] has it
     rejections: tuple[tuple[str, int], ...] = ()  # reason -> count
     strategies: tuple[StrategyView, ...] = ()
     feed: tuple[tuple[str, float | int | str], ...] = ()

@@ -35,7 +35,7 @@ from hft_tui.ui.main_screen import MainScreen
 from hft_tui.ui.palette import WorkstationCommands
 from hft_tui.ui.playback import UNSET, PlaybackKeys
 from hft_tui.ui.screens.dialogs import ConfirmScreen, HelpScreen, RearmScreen
-from hft_tui.ui.screens.edit import EditScreen
+from hft_tui.ui.screens.edit import EditScreen, shown
 from hft_tui.ui.screens.limits import limits_screen
 from hft_tui.ui.themes import APP_COLOURS, DEFAULT_DARK, load_themes
 from hft_tui.ui.widgets.ladder import DepthLadder
@@ -376,7 +376,7 @@ class HftApp(PlaybackKeys, App[None]):
         self.push_screen(EditScreen(f"Parameters of {view.name}", dict(view.params)), done)
 
     def action_edit_limits(self) -> None:
-        screen = limits_screen(self._snap.limits if self._snap else ())
+        screen = limits_screen(self._snap.limit_settings if self._snap else ())
         if screen is None:
             self.notify("no limits to edit yet", severity="warning")
             return
@@ -385,6 +385,6 @@ class HftApp(PlaybackKeys, App[None]):
             for key, value in (changed or {}).items():
                 self.link.send(SetLimit(key, value))
             if changed:
-                self.notify("limits: " + ", ".join(f"{k}={v:g}" for k, v in changed.items()) + " sent")
+                self.notify("limits: " + ", ".join(f"{k}={shown(v)}" for k, v in changed.items()) + " sent")
 
         self.push_screen(screen, done)
