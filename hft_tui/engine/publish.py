@@ -42,7 +42,9 @@ class Publisher:
         wall = time.perf_counter() if wall is None else wall
         e = self.e
         dt = wall - self._last_wall
-        if self._last_wall and dt > 0:
+        if e.state != "running":
+            self._rate = 0.0  # a current rate: nothing flows while paused or after the end
+        elif self._last_wall and dt > 0:
             self._rate = (e.events_total - self._last_events) / dt
         self._last_wall = wall
         self._last_events = e.events_total
