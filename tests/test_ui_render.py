@@ -137,3 +137,26 @@ def test_money_never_shows_a_negative_zero():
     from hft_tui.ui.widgets.pnl import money
 
     assert [money(x) for x in (-0.001, -0.0, 0.004, -0.005001, -1234.5)] == ["0.00", "0.00", "0.00", "-0.01", "-1,234.50"]
+
+
+async def test_a_long_log_line_wraps_at_spaces_in_a_narrow_panel():
+    app = HftApp(ScriptedLink(), [BTC, ETH])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause(0.2)
+        await pilot.press("2")  # the orders tab of the narrow layout
+        await pilot.pause(0.1)
+        log = app.screen.query_one(OrderLog)
+        text = "rejected (self_trade): would trade against own resting order at 59981.31"
+        log.add((LogLine(500, T0, "risk", "mm", f"mm: {text}"),))
+        await pilot.pause(0.1)
+        visible = log.scrollable_content_region.width  # the scrollbar covers the rest
+        rows = ["".join(seg.text for seg in log.render_line(y))[:visible] for y in range(6)]
+        mine = []
+        for row in rows:
+            if mine and not row.startswith(" "):
+                break  # the next line's first row
+            if mine or "rejected" in row:
+                mine.append(row)
+        assert len(mine) >= 2
+        words = " ".join(row.split(" mm ", 1)[-1].strip() for row in mine)
+        assert words == text  # every word whole, the price too, nothing cut by the edge

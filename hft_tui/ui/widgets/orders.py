@@ -10,10 +10,13 @@ before its price or its reason, so there the category goes (the line's colour
 tells fills, risk events and warnings apart; ``f`` filters by it) and the
 strategy column is as wide as the longest name; in a panel narrower still
 (an 80-column terminal) the time drops its hours, which the status line shows.
+A text longer than the room left wraps onto rows of its own, under the text
+column, so that no price or reason is cut.
 """
 
 from __future__ import annotations
 
+import textwrap
 from collections import deque
 
 from rich.style import Style
@@ -34,6 +37,8 @@ CATEGORIES = ("all", "order", "fill", "risk", "strategy", "feed", "engine")
 WIDE = 80
 #: below this one the time loses its hours (the status line shows them): MM:SS.mmm
 NARROW = 50
+#: a text column narrower than this is cut, not wrapped (rows of a few letters help nobody)
+MIN_WRAP = 12
 
 
 class OrderLog(ScrollView, can_focus=True):
@@ -54,6 +59,9 @@ class OrderLog(ScrollView, can_focus=True):
         self._plain: bool | None = None  # see strips.is_plain (fixed by the CSS: asked once)
         self._lines: deque[LogLine] = deque(maxlen=MAX_LINES)
         self._view: list[LogLine] = []
+        self._rows: list[tuple[LogLine, int]] = []  # what each row shows: a line, which part of it
+        self._wraps: dict[int, tuple[str, ...]] = {}  # seq -> the rows of a long line's text
+        self._wrap_room = 0
         self._last_seq = -1
         self.category = "all"
         self.strategy = ""  # "" = all
@@ -78,6 +86,7 @@ class OrderLog(ScrollView, can_focus=True):
     def clear(self) -> None:
         """Forget every line (a replay went back to start: a new session, new sequence numbers)."""
         self._lines.clear()
+        self._wraps.clear()  # the next session numbers its lines afresh
         self._last_seq = -1
         self._refilter()
 
@@ -107,10 +116,11 @@ class OrderLog(ScrollView, can_focus=True):
             self._view = list(reversed(self._lines))  # no filter: a C-speed copy, every frame
         else:
             self._view = [line for line in reversed(self._lines) if self._keep(line)]
+        self._rows = self._wrapped(self._view)
         # A new virtual size re-lays out the whole screen: grow it in steps, not per line
         # (rows past the last line render blank).
-        rows = -(-len(self._view) // SIZE_STEP) * SIZE_STEP
-        size = Size(self.size.width, min(rows, MAX_LINES))
+        rows = -(-len(self._rows) // SIZE_STEP) * SIZE_STEP
+        size = Size(self.size.width, min(rows, 2 * MAX_LINES))
         if size != self.virtual_size:
             old = self.virtual_size
             if old.width == size.width and min(old.height, size.height) > self.size.height:
@@ -121,6 +131,45 @@ class OrderLog(ScrollView, can_focus=True):
             else:
                 self.virtual_size = size
         self.refresh()
+
+    def _wrapped(self, view: list[LogLine]) -> list[tuple[LogLine, int]]:
+        """The rows of ``view``: a line whose text needs more room than the panel has
+        takes one row per part."""
+        room = self._room(self.scrollable_content_region.width)
+        if room < MIN_WRAP:
+            return [(line, 0) for line in view]
+        if room != self._wrap_room:
+            self._wraps, self._wrap_room = {}, room
+        rows = []
+        for line in view:
+            rows.append((line, 0))
+            if len(line.text) > room:  # (most lines are shorter: no need to look closer)
+                for part in range(1, len(self._parts(line, room))):
+                    rows.append((line, part))
+        return rows
+
+    def _parts(self, line: LogLine, room: int) -> tuple[str, ...]:
+        """The line's text wrapped at spaces into rows of ``room`` cells (kept per line:
+        a snapshot re-filters thousands of lines)."""
+        parts = self._wraps.get(line.seq)
+        if parts is None:
+            if len(self._wraps) >= 2 * MAX_LINES:
+                self._wraps.clear()
+            text = _shown_text(line)
+            parts = (text,) if len(text) <= room else tuple(textwrap.wrap(text, room, break_on_hyphens=False))
+            self._wraps[line.seq] = parts = parts or ("",)
+        return parts
+
+    def _room(self, width: int) -> int:
+        """The text column's width in a panel of ``width`` cells."""
+        stamp = 12 if width >= NARROW else 9
+        if width >= WIDE:
+            return width - stamp - 1 - 9 - 9
+        n = self._name_width()
+        return width - stamp - 1 - (n + 1 if n else 0)
+
+    def on_resize(self) -> None:
+        self._refilter()  # the rows a line wraps onto follow the width
 
     def render_lines(self, crop: Region) -> list[Strip]:
         # the widget's style walks every ancestor: once per pass, not once per line
@@ -136,12 +185,12 @@ class OrderLog(ScrollView, can_focus=True):
     def render_line(self, y: int) -> Strip:
         index = y + int(self.scroll_offset.y)
         width = self.size.width
-        if index >= len(self._view):
+        if index >= len(self._rows):
             return Strip.blank(width, self._base)
-        line = self._view[index]
-        return self._strips.get(line.seq, lambda: self._line_strip(line, width))
+        line, part = self._rows[index]
+        return self._strips.get((line.seq, part), lambda: self._line_strip(line, width, part))
 
-    def _line_strip(self, line: LogLine, width: int) -> Strip:
+    def _line_strip(self, line: LogLine, width: int, part: int = 0) -> Strip:
         if line.level == "error" or line.category == "risk":
             style = app_style(self.app, "loss")
         elif line.category == "fill":
@@ -151,9 +200,7 @@ class OrderLog(ScrollView, can_focus=True):
         else:
             style = Style()
         stamp = utc_ms(line.ts)[11 if width >= NARROW else 14 :]
-        text = line.text
-        if line.strategy and text.startswith(f"{line.strategy}: "):
-            text = text[len(line.strategy) + 2 :]  # the strategy column says it already
+        text = _shown_text(line)
         dim = Style(dim=True)
         if width >= WIDE:
             who = f"{line.strategy:<8.8}"
@@ -161,8 +208,23 @@ class OrderLog(ScrollView, can_focus=True):
         else:
             n = self._name_width()
             columns = f"{stamp} {line.strategy:<{n}.{n}} " if n else f"{stamp} "
+        room = self._room(self.scrollable_content_region.width)  # the scrollbar hides the rest
+        if room >= MIN_WRAP and len(text) > room:
+            parts = self._parts(line, room)
+            text = parts[part] if part < len(parts) else ""
+            if part:
+                columns = " " * len(columns)
         return line_strip([(columns, dim), (text, style)], width, self._base)
 
     def _name_width(self) -> int:
         """The narrow layout's strategy column: the longest name seen, at most 8."""
         return min(8, max((len(name) for name in self._strategies), default=0))
+
+
+def _shown_text(line: LogLine) -> str:
+    """The line's text as the panel shows it: without a leading "name: " that the
+    strategy column says already."""
+    text = line.text
+    if line.strategy and text.startswith(line.strategy) and text.startswith(": ", len(line.strategy)):
+        return text[len(line.strategy) + 2 :]
+    return text

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+from pathlib import PurePath
+
 from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import DataTable
 
 from hft_tui.engine.snapshot import StrategyView
 
-_COLUMNS = ("name", "kind", "on", "state", "params")
+# what matters at a glance first: a long kind (a user file's path) must not push
+# the on/off flag and the state out of a narrow panel
+_COLUMNS = ("name", "on", "state", "kind", "params")
+
+
+def kind_text(kind: str) -> str:
+    """A built-in's name, or a user file's ``file.py:Class`` without its directories."""
+    path, sep, cls = kind.rpartition(":")
+    return f"{PurePath(path).name}:{cls}" if sep and path.endswith(".py") else kind
 
 
 def params_text(params: tuple[tuple[str, object], ...], limit: int = 4) -> str:
@@ -47,7 +57,7 @@ class StrategiesPanel(DataTable[str]):
 
     def show(self, strategies: tuple[StrategyView, ...]) -> None:
         for view in strategies:
-            cells = (view.name, view.kind, "on" if view.enabled else "off", view.state, params_text(view.params))
+            cells = (view.name, "on" if view.enabled else "off", view.state, kind_text(view.kind), params_text(view.params))
             old = self._cells.get(view.name)
             if old is None:
                 self.add_row(*cells, key=view.name)
