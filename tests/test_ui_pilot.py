@@ -425,3 +425,24 @@ async def test_a_seek_before_the_data_lands_on_its_first_event():
         await pilot.pause(0.2)
         await seek_dialog(pilot, app, "-1m")
         assert Seek(T0) in link.commands
+
+
+async def test_the_command_palette_offers_the_replay_actions_in_a_replay():
+    from hft_tui.ui.palette import WorkstationCommands
+
+    app, link = replay_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.pause(0.2)
+        names = [name for name, _, _ in WorkstationCommands(app.screen)._commands()]
+        assert {"Replay: seek to a time", "Replay: back to start", "Replay: step one message"} <= set(names)
+        await pilot.press("ctrl+p")
+        await pilot.pause(0.2)
+        await pilot.press(*"back to start")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await pilot.pause(0.2)
+        assert Seek(0) in link.commands  # the scripted link has no restart: a seek to the start
+    app, _ = make_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.pause(0.2)
+        assert not any(n.startswith("Replay:") for n, _, _ in WorkstationCommands(app.screen)._commands())

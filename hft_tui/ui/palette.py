@@ -19,6 +19,15 @@ class WorkstationCommands(Provider):
             ("Save settings to the user config file", app.action_save_settings, ""),
             ("Quit (cancels every open order)", app.action_quit_app, ""),
         ]
+        if getattr(app, "mode", "") == "REPLAY":
+            commands += [
+                ("Replay: faster", partial(app.action_speed, 1), "+"),
+                ("Replay: slower", partial(app.action_speed, -1), "-"),
+                ("Replay: step one message", app.action_step, "."),
+                ("Replay: step one second", app.action_step_second, ">"),
+                ("Replay: seek to a time", app.action_seek, "g"),
+                ("Replay: back to start", app.action_restart, "home"),
+            ]
         for i, inst in enumerate(getattr(app, "instruments", ())):
             commands.append((f"Symbol: {inst.symbol}", partial(app.select_symbol, i), ""))
         snap = app.link.latest() if hasattr(app, "link") else None
