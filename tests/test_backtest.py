@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import time
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -107,6 +108,11 @@ def test_cli_writes_report_and_fills(tmp_path, capsys):
     assert all(r["price"].count(".") == 1 and len(r["price"].split(".")[1]) == 2 for r in rows)
     mm = [r for r in rows if r["strategy"] == "mm"]
     assert all(r["qty"] != "" and float(r["qty"]) <= 0.002 for r in mm)  # 200 lots of 0.00001
+    # the fee exactly: price x size x bps (maker 2, taker 5 by default), no float noise
+    bps = {"maker": Decimal(2), "taker": Decimal(5)}
+    assert {r["liquidity"] for r in rows} <= {"maker", "taker"}
+    for r in rows:
+        assert Decimal(r["fee"]) == Decimal(r["price"]) * Decimal(r["qty"]) * bps[r["liquidity"]] / 10_000
 
 
 def test_cli_on_tick_files_with_a_risk_override(tmp_path, capsys):

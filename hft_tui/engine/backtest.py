@@ -18,6 +18,7 @@ import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from hft_tui.engine.engine import Engine
@@ -123,6 +124,10 @@ def write_fills(engine: Engine, fh: Any) -> None:
     w = csv.writer(fh, lineterminator="\n")
     w.writerow(FILL_COLUMNS)
     insts = engine.instruments
+    cfg = engine.xl.config
+    # the fee exactly, as a decimal: the float the P&L adds up prints as 0.012000112000000002
+    bps = {"maker": Decimal(repr(cfg.maker_fee_bps)), "taker": Decimal(repr(cfg.taker_fee_bps))}
+    mult = [Decimal(i.tick_size) * Decimal(i.lot_size) / 10_000 for i in insts]
     for f in engine.portfolio.fills:
         inst = insts[f.sym]
         w.writerow(
@@ -133,12 +138,20 @@ def write_fills(engine: Engine, fh: Any) -> None:
                 "buy" if f.side > 0 else "sell",
                 inst.ticks_to_str(f.px),
                 inst.lots_to_str(f.qty),
-                repr(float(f.fee)),
+                _decimal_text(f.px * f.qty * mult[f.sym] * bps[f.liquidity]),
                 f.liquidity,
                 inst.lots_to_str(f.position_after),
                 inst.symbol,
             )
         )
+
+
+def _decimal_text(d: Decimal) -> str:
+    """Plain notation, no trailing zeros: 0.012000112, -0.0048, 0."""
+    text = format(d, "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
 
 
 def save(result: BacktestResult, report_path: str | None, fills_path: str | None) -> None:
