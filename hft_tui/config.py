@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import tomllib
 import types
 import typing
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar
@@ -101,32 +102,69 @@ def parse_override(text: str) -> tuple[list[str], Any]:
     return key.split("."), value
 
 
+class Settings(dict):
+    """The effective settings (a nested dict), and where each value given by the
+    user came from: ``origins`` maps a dotted key to a file or "command line", so
+    that an error about it can say where to look."""
+
+    origins: dict[str, str]
+
+
 def load(
     path: str | os.PathLike[str] | None = None,
     overrides: Iterable[str] = (),
     *,
     use_user_file: bool = True,
-) -> dict[str, Any]:
+) -> Settings:
     """The effective settings as a nested dict."""
     cfg = defaults()
+    origins: dict[str, str] = {}
     user = user_config_path()
-    if use_user_file and user.is_file():
-        cfg = merge(cfg, _read_toml(user))
-    if path is not None:
-        cfg = merge(cfg, _read_toml(Path(path)))
+    files = ([user] if use_user_file and user.is_file() else []) + ([Path(path)] if path is not None else [])
+    for file in files:
+        table = _read_toml(file)
+        cfg = merge(cfg, table)
+        origins.update(dict.fromkeys(_leaf_keys(table), str(file)))
     for text in overrides:
         keys, value = parse_override(text)
         patch: dict[str, Any] = {keys[-1]: value}
         for k in reversed(keys[:-1]):
             patch = {k: patch}
         cfg = merge(cfg, patch)
+        origins.update(dict.fromkeys(_leaf_keys(patch), "command line"))
     known = sorted({*defaults(), *OTHER_SECTIONS})
     for name, value in cfg.items():
+        where = f" ({origins[name]})" if name in origins else ""
         if name not in known:
-            raise ConfigError(f"config: unknown section [{name}] (known: {', '.join(known)})")
+            raise ConfigError(f"config{where}: unknown section [{name}] (known: {', '.join(known)})")
         if not isinstance(value, Mapping):
-            raise ConfigError(f"config: [{name}] must be a table, got {value!r}")
-    return cfg
+            raise ConfigError(f"config{where}: [{name}] must be a table, got {value!r}")
+    settings = Settings(cfg)
+    settings.origins = origins
+    return settings
+
+
+def _leaf_keys(table: Mapping[str, Any], prefix: str = "") -> Iterator[str]:
+    """Every dotted key of a nested table, its sections included (``a``, ``a.b``)."""
+    for key, value in table.items():
+        yield prefix + key
+        if isinstance(value, Mapping):
+            yield from _leaf_keys(value, f"{prefix}{key}.")
+
+
+def _with_origin(exc: ConfigError, origins: Mapping[str, str]) -> ConfigError:
+    """``exc`` naming where the user gave the value it is about, if the user did."""
+    text = str(exc)
+    m = (
+        re.match(r"config: unknown key ([\w.]+)", text)
+        or re.match(r"config: \[([\w.]+)\]: (\w+)", text)
+        or re.match(r"config: ([\w.]+)", text)
+    )
+    if m is None:
+        return exc
+    key = ".".join(g for g in m.groups() if g)
+    origin = origins.get(key)
+    return ConfigError(f"config ({origin}): {text[len('config: '):]}") if origin else exc
 
 
 def section(cfg: Mapping[str, Any], name: str, cls: type[T]) -> T:
@@ -139,7 +177,10 @@ def section(cfg: Mapping[str, Any], name: str, cls: type[T]) -> T:
         table = table.get(part, {}) if isinstance(table, Mapping) else {}
     if not isinstance(table, Mapping):
         raise ConfigError(f"config: [{name}] must be a table")
-    return from_mapping(table, cls, name)
+    try:
+        return from_mapping(table, cls, name)
+    except ConfigError as exc:
+        raise _with_origin(exc, getattr(cfg, "origins", {})) from None
 
 
 def from_mapping(table: Mapping[str, Any], cls: type[T], where: str) -> T:

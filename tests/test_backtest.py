@@ -271,3 +271,15 @@ def test_a_faulty_user_strategy_class_is_one_line(tmp_path, capsys, body, messag
         assert doc["scopes"]["grid"]["fills"] > 0 and "Traceback" not in err
     else:
         assert code == 2 and message in err and "Traceback" not in err and err.count("\n") == 1
+
+
+def test_a_bad_setting_names_the_file_or_the_command_line_it_came_from(tmp_path, capsys):
+    conf = tmp_path / "desk.toml"
+    conf.write_text("[exchange]\nmaker_fee_bps = 1e9\n[risk.strategies.mm]\nmax_position = 0.1\n")
+    assert run_cli("--sim-events", "10", "--strategy", "mm", "--config", str(conf)) == 2
+    assert capsys.readouterr().err == f"error: config ({conf}): exchange.maker_fee_bps must be -10000 to 10000 bps, got 1000000000.0\n"
+    conf.write_text("[risk.strategies.mm]\nmax_position = 'a'\n")
+    assert run_cli("--sim-events", "10", "--strategy", "mm", "--config", str(conf)) == 2
+    assert capsys.readouterr().err.startswith(f"error: config ({conf}): [risk.strategies.mm]: max_position must be a number")
+    assert run_cli("--sim-events", "10", "--strategy", "mm", "--set", "engine.batch_events=0") == 2
+    assert capsys.readouterr().err.startswith("error: config (command line): [engine]: batch_events")

@@ -221,7 +221,7 @@ def present_commands(monkeypatch):
     "args, message",
     [
         (["--symbols", "NOPEUSDT"], "error: unknown symbol NOPEUSDT on Binance spot"),
-        (["--set", "live.depth_ms=7"], "error: config: live.depth_ms must be one of 100, 1000 on spot"),
+        (["--set", "live.depth_ms=7"], "error: config (command line): live.depth_ms must be one of 100, 1000 on spot"),
         (["--market", "usdm", "--set", "live.snapshot_limit=5000"], "error: config: live.snapshot_limit must be 5..1000"),
     ],
 )
