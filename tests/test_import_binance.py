@@ -78,6 +78,9 @@ def test_zip_with_two_members_is_refused(tmp_path):
         zf.writestr("b.csv", "1,2\n")
     with pytest.raises(HftError, match="the zip holds 2 files"):
         convert_all("binance-vision", [zpath], symbol="X", **BTC)
+    zipfile.ZipFile(zpath, "w").close()  # an archive with nothing in it
+    with pytest.raises(HftError, match="the zip holds 0 files"):
+        convert_all("binance-vision", [zpath], symbol="X", **BTC)
 
 
 @pytest.mark.parametrize(

@@ -62,7 +62,7 @@ class InputFile:
         if magic[:2] == b"\x1f\x8b":
             self.kind = "gzip"
             self._text: BinaryIO = gzip.GzipFile(fileobj=self._raw, mode="rb")  # type: ignore[assignment]
-        elif magic == b"PK\x03\x04":
+        elif magic in (b"PK\x03\x04", b"PK\x05\x06"):  # a zip (the second: one with nothing in it)
             self.kind = "zip"
             self._text = self._open_zip()
         else:
