@@ -67,7 +67,7 @@ def _distinct(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     lo, hi = int(values.min()), int(values.max())
     if lo == NO_PRICE:  # empty levels: one code of their own
         real = values[values != NO_PRICE]
-        lo = int(real.min()) if len(real) else 0
+        lo, hi = (int(real.min()), int(real.max())) if len(real) else (0, 0)
     if hi - lo > 4 * len(values):
         return np.unique(values, return_inverse=True)
     offset = np.where(values == NO_PRICE, 0, values - lo + 1)

@@ -62,6 +62,12 @@ def test_rows_every_message_with_exact_decimals_and_empty_levels():
     ]
 
 
+def test_a_book_empty_at_every_printed_row_gives_empty_fields():
+    # trades only, or a book emptied by its last message: nothing to quote at all
+    emptied = messages([(LEVEL, BID, 10000, 5)], [(LEVEL, BID, 10000, 0)])
+    assert csv([emptied], levels=2)[1:] == ["1,,,,,,,,"]
+
+
 def test_default_is_one_row_after_the_last_message():
     tail = messages([(LEVEL, ASK, 10001, 0), (LEVEL, ASK, 10005, 3)])  # ...
     tail["flags"][-1] = 0  # ...and no EOM: an unfinished message never shows
