@@ -9,6 +9,7 @@ from enginekit import T0, ArraySource, Recorder, config, l2_walk, spec
 from hft_tui.book import Book
 from hft_tui.engine.engine import Engine
 from hft_tui.events import EOM
+from hft_tui.exchange.codes import STOP_BBO
 from hft_tui.strategies.base import IOC, Strategy
 
 FEED_LATENCY = 1_000_000  # [exchange] feed_latency_ns default; the events carry no local_ts
@@ -136,6 +137,11 @@ def test_two_symbols_wake_each_strategy_on_its_own():
     b0 = b.copy()
     b0["sym"] = 0  # the reference book holds one symbol
     assert engine.slots[1].strategy.wakes == expected_bbo_wakes(b0, 3)
+    # each symbol is watched at its own strategy's width: no stop that wakes nobody
+    # (one width for all made a 1-tick watcher on one symbol stop the runner at every
+    # tick of another watched 40 wide)
+    wakes = len(engine.slots[0].strategy.wakes) + len(engine.slots[1].strategy.wakes)
+    assert engine.xl.stops[STOP_BBO] == wakes
 
 
 class DepthQuoter(Strategy):

@@ -8,8 +8,8 @@ wake-up wishes into the runner's best-price watch.
 Best-price watch: the runner stops when a watched symbol's best bid or ask is
 ``wake_ticks`` or more from its reference (or a side appears or empties). Each
 strategy wants a stop when a price leaves (ref - w, ref + w) around the price
-at its last wake-up; the link sets, per symbol and side, a reference and a
-common ``wake_ticks`` whose band lies inside every strategy's band. The runner
+at its last wake-up; the link sets, per symbol and side, a reference and, per
+symbol, a width whose band lies inside every strategy's band. The runner
 may then stop more often than needed (the engine finds nothing to do), never
 less.
 """
@@ -31,7 +31,7 @@ from hft_tui.exchange import SimExchange, from_config
 from hft_tui.exchange.intents import cancel as x_cancel
 from hft_tui.exchange.intents import replace as x_replace
 from hft_tui.exchange.intents import submit as x_submit
-from hft_tui.exchange.layout import C_FEED_NOW, C_NOUT, O_AHEAD, O_ID, QSCALE, S_LAST_ASK, S_LAST_BID, view
+from hft_tui.exchange.layout import C_FEED_NOW, C_NOUT, O_AHEAD, O_ID, QSCALE, S_LAST_ASK, S_LAST_BID, S_WAKE_TICKS, view
 from hft_tui.engine.runner import drive
 from hft_tui.exchange.run import exchange_flush, exchange_run
 from hft_tui.instrument import Instrument
@@ -40,6 +40,7 @@ NO_PX = int(NO_PRICE)
 BOOK_WINDOW = 1 << 14
 BOOK_CAPACITY = 1 << 14
 _ALWAYS = c.STOP_OWN | c.STOP_DEADLINE
+UNWATCHED = 1 << 40  # the stop width of a symbol nobody watches
 _RUNNERS: dict[bool, Any] = {}  # events writeable? -> compiled runner
 _INTENTS: dict[str, Any] = {}  # order-entry kernel -> compiled function
 GRID_ROWS = 256  # mid-grid rows the runner can hold between two returns
@@ -319,13 +320,17 @@ class ExchangeLink:
         symv = self._symv
         for sym, b in enumerate(bands):
             if b is None:
-                # unwatched (only with several symbols): stops there are harmless
-                bid, ask = self.top_px(sym, 1), self.top_px(sym, -1)
+                # unwatched (only with several symbols): only a side that appears or
+                # empties stops there, which is harmless
+                bid, ask, width = self.top_px(sym, 1), self.top_px(sym, -1), UNWATCHED
             else:
-                bid, _, ask, _ = b
+                bid, ask, width = b[0], b[2], max(1, min(b[1], b[3]))
             symv[sym, S_LAST_BID] = bid
             symv[sym, S_LAST_ASK] = ask
-        # one width for every symbol and side: the narrowest (extra stops cost time only)
+            # each symbol its own width, the narrower side's (extra stops cost time only):
+            # a strategy woken by every tick of one symbol must not stop the runner at
+            # every tick of another watched 40 ticks wide
+            symv[sym, S_WAKE_TICKS] = width
         self.wake_ticks = max(1, ticks)
 
     def move_band(self, sym: int, bid: int, ask: int) -> None:

@@ -39,7 +39,7 @@ from numba import njit
 from hft_tui.book import NO_PRICE, book_best_px
 from hft_tui.events import ASK, BID, ORDER_CANCELED, ORDER_DONE, ORDER_FILL
 from hft_tui.exchange import codes as c
-from hft_tui.exchange.layout import C_NOUT, C_NSYM, S_LAST_ASK, S_LAST_BID, view
+from hft_tui.exchange.layout import C_NOUT, C_NSYM, S_LAST_ASK, S_LAST_BID, S_WAKE_TICKS, view
 from hft_tui.exchange.run import exchange_run
 
 
@@ -55,9 +55,10 @@ def _band_left(book, symv, nsym, watch_sym, wake_ticks):
     for sym in range(nsym):
         if watch_sym >= 0 and sym != watch_sym:
             continue
-        if _moved(book_best_px(book, sym, BID), symv[sym, S_LAST_BID], wake_ticks):
+        ticks = symv[sym, S_WAKE_TICKS] if symv[sym, S_WAKE_TICKS] > 0 else wake_ticks
+        if _moved(book_best_px(book, sym, BID), symv[sym, S_LAST_BID], ticks):
             return True
-        if _moved(book_best_px(book, sym, ASK), symv[sym, S_LAST_ASK], wake_ticks):
+        if _moved(book_best_px(book, sym, ASK), symv[sym, S_LAST_ASK], ticks):
             return True
     return False
 

@@ -95,6 +95,7 @@ S_L2 = 1  # 1 once the symbol is fed L2 events (LEVEL/QUOTE), 0 for L3 (ADD/CANC
 S_LAST_BID = 2  # best bid at the last BBO stop
 S_LAST_ASK = 3
 S_NCONS = 4  # consumed-liquidity rows of the symbol
+S_WAKE_TICKS = 5  # the symbol's own BBO stop width (0: the run call's wake_ticks)
 S_NF = 8
 
 # --- cons[row, :]: liquidity own aggressive orders took from levels the data still shows ----

@@ -12,7 +12,8 @@ caller asked (``stop_mask``):
 - STOP_OWN: an own-order event was emitted (after the message, or right after
   the action, that produced it);
 - STOP_BBO: the best bid or ask of ``watch_sym`` (any symbol if < 0) moved by
-  ``wake_ticks`` or more since the last such stop, or a side appeared or emptied;
+  ``wake_ticks`` (or the symbol's own ``S_WAKE_TICKS``) or more since the last
+  such stop, or a side appeared or emptied;
 - STOP_DEADLINE: the next message's feed time is at or after ``deadline``;
 - STOP_OUT_FULL (always): ``out`` has fewer free rows than one message or action
   can produce; drain it (``ints[C_NOUT] = 0`` after reading) and call again.
@@ -45,6 +46,7 @@ from hft_tui.exchange.layout import (
     S_L2,
     S_LAST_ASK,
     S_LAST_BID,
+    S_WAKE_TICKS,
     jview,
 )
 from hft_tui.exchange.market import apply_market
@@ -61,10 +63,13 @@ def _moved(now, last, ticks):
 
 @njit(cache=True, nogil=True, inline="always")
 def _bbo_moved(book, v, sym, ticks):
-    """True (and the reference updated) if sym's best bid or ask moved by ``ticks``."""
+    """True (and the reference updated) if sym's best bid or ask moved by ``ticks``
+    (or by the symbol's own width, ``S_WAKE_TICKS``, when it has one)."""
     bb = best_px(book, sym, BID)
     ba = best_px(book, sym, ASK)
     sv = v.symv[sym]
+    if sv[S_WAKE_TICKS] > 0:
+        ticks = sv[S_WAKE_TICKS]
     if _moved(bb, sv[S_LAST_BID], ticks) or _moved(ba, sv[S_LAST_ASK], ticks):
         sv[S_LAST_BID] = bb
         sv[S_LAST_ASK] = ba
