@@ -155,6 +155,19 @@ async def test_theme_switch_and_save(tmp_path):
     assert 'theme = "hft-light"' in saved
 
 
+async def test_every_theme_draws_every_panel_of_a_replay():
+    from hft_tui.ui.themes import theme_names
+
+    app, _ = replay_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.pause(0.2)
+        for name in theme_names():
+            app.theme = name
+            await pilot.pause(0.05)
+            app.screen._compositor.render_update(full=True)  # draws every widget now
+        assert app.return_code is None and app.is_running  # no widget failed on a colour
+
+
 async def test_symbol_switch_moves_the_ladder():
     app, _ = make_app()
     async with app.run_test(size=(120, 40)) as pilot:

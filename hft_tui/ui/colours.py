@@ -26,6 +26,13 @@ def app_style(app: App, name: str, *, bold: bool = False, reverse: bool = False)
     return _style(value, bold, reverse)
 
 
+def theme_style(app: App, name: str) -> Style:
+    """The style for a colour of the Textual theme itself ("primary", ...): its value
+    may be a name Rich does not know ("ansi_blue" in the ansi themes)."""
+    value = getattr(app.current_theme, name, None) if app.current_theme else None
+    return _style(value, False, False) if value else Style(bold=True)
+
+
 def signed_style(app: App, value: float) -> Style:
     if value > 0:
         return app_style(app, "profit")

@@ -14,6 +14,7 @@ from textual.widget import Widget
 
 from hft_tui.engine.snapshot import Snapshot
 from hft_tui.text import utc_ms
+from hft_tui.ui.colours import theme_style
 
 
 def replay_fraction(exch_ts: int, span: tuple[int, int]) -> float:
@@ -72,8 +73,7 @@ class ReplayBar(Widget):
             halves = int(frac * bar_w * 2 + 1e-9)
             full, half = divmod(halves, 2)
             done = "━" * full + ("╸" if half else "")
-            colour = self.app.current_theme.primary if self.app.current_theme else None
-            text.append(done, style=colour or "bold")
+            text.append(done, style=theme_style(self.app, "primary"))
             text.append("─" * (bar_w - len(done)), style="dim")
         text.append(right)
         return text
