@@ -13,7 +13,7 @@ import pytest
 
 from hft_tui.book import Book
 from hft_tui.commands.replay import open_replay
-from hft_tui.engine.commands import Rearm
+from hft_tui.engine.commands import EnableStrategy, Rearm
 from hft_tui.exchange import from_config
 from hft_tui.events import EOM
 from hft_tui.tickfile import TickReader
@@ -270,4 +270,22 @@ async def test_the_kill_switch_and_a_rearm_still_act_after_the_end(recorded):
         assert all(o.order_id in link.engine.slots[o.slot].asked_cancel for o in orders)
         link.send(Rearm())
         await wait_until(pilot, lambda: not snap().killed and snap().global_state == "ACTIVE")
+        await pilot.press("q")
+
+
+async def test_a_strategy_switched_off_stays_off_after_back_to_start(recorded):
+    cfg = settings()
+    link = open_replay([str(recorded)], specs(cfg), cfg, speed=1.0, paused=True)
+    app = make_app(link)
+    snap = link.latest
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_until(pilot, lambda: snap() is not None and snap().engine_state == "paused")
+        name = snap().strategies[0].name
+        link.send(EnableStrategy(name, False))
+        await wait_until(pilot, lambda: not snap().strategies[0].enabled)
+        first = link.engine
+        await pilot.press("home")
+        await wait_until(pilot, lambda: link.engine is not first and snap().engine_state == "paused")
+        await wait_until(pilot, lambda: snap().strategies[0].state == "HALTED")
+        assert not snap().strategies[0].enabled and not link.engine.slots[0].enabled
         await pilot.press("q")

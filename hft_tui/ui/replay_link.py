@@ -2,8 +2,8 @@
 
 Back to start (the home key) is a new session, not a seek: the source is
 rewound and a new engine is built the way the first one was (same settings,
-the strategies' current parameters, the same kill switch, so a tripped kill
-stays tripped), then started from the first event, or from ``--start``. The
+the strategies' current parameters and on/off switches, the same kill switch,
+so a tripped kill stays tripped), then started from the first event, or from ``--start``. The
 strategies, the simulated exchange, the portfolio and the risk manager all
 start afresh, so a replay played from the start gives the fills of the
 headless backtest of the same files and settings, however often it is
@@ -22,7 +22,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
-from hft_tui.engine.commands import KillSwitch, Pause, Seek, Stop
+from hft_tui.engine.commands import EnableStrategy, KillSwitch, Pause, Seek, Stop
 from hft_tui.engine.engine import Engine
 from hft_tui.engine.snapshot import Snapshot
 from hft_tui.feeds.replay import ReplaySource
@@ -114,6 +114,9 @@ class ReplayLink(EngineAdapter):
         self.source.rewind()
         engine = self._build(specs, old.pacer.speed, old.control.paused, start_ns)
         engine.log("engine", "", "back to start" if start_ns == self.start_ns else "new session (seek after the end)")
+        for slot in old.slots:
+            if not slot.enabled:  # switched off by the user: it stays off
+                engine.command(EnableStrategy(slot.name, False))
         # until the new engine publishes: the old picture, without its log lines, starting
         last = old.latest
         self._previous = None if last is None else replace(last, log=(), engine_state="starting", engine_error="")
