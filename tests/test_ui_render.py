@@ -160,3 +160,32 @@ async def test_a_long_log_line_wraps_at_spaces_in_a_narrow_panel():
         assert len(mine) >= 2
         words = " ".join(row.split(" mm ", 1)[-1].strip() for row in mine)
         assert words == text  # every word whole, the price too, nothing cut by the edge
+
+
+async def test_the_log_redraws_cleanly_after_a_resize_and_a_new_session():
+    app = HftApp(ScriptedLink(), [BTC, ETH])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause(0.2)
+        await pilot.press("2")
+        await pilot.pause(0.1)
+        log = app.screen.query_one(OrderLog)
+        text = "rejected (max_position): worst-case position -0.00100 > 0.00050"
+        log.add((LogLine(500, T0, "risk", "mm", text),))
+
+        def shown():
+            visible = log.size.width - log.styles.scrollbar_size_vertical
+            rows = ["".join(seg.text for seg in log.render_line(y))[:visible] for y in range(log.size.height)]
+            return " ".join(" ".join(r.split()[2:] if r[:1] != " " else r.split()) for r in rows if r.strip())
+
+        await pilot.pause(0.1)
+        assert text in shown()
+        for size in ((200, 60), (80, 24), (120, 40), (80, 24)):
+            await pilot.resize_terminal(*size)
+            await pilot.pause(0.15)
+            await pilot.press("2")
+            await pilot.pause(0.1)
+            assert shown().count("-0.00100 > 0.00050") == 1 and text in shown()
+        log.clear()  # a new session: the same sequence numbers, other lines
+        log.add((LogLine(500, T0, "engine", "mm", "back to start"),))
+        await pilot.pause(0.1)
+        assert "back to start" in shown() and "rejected" not in shown()

@@ -86,7 +86,9 @@ class OrderLog(ScrollView, can_focus=True):
     def clear(self) -> None:
         """Forget every line (a replay went back to start: a new session, new sequence numbers)."""
         self._lines.clear()
-        self._wraps.clear()  # the next session numbers its lines afresh
+        # the next session numbers its lines afresh: nothing drawn for a number may stay
+        self._wraps.clear()
+        self._strips = StripCache()
         self._last_seq = -1
         self._refilter()
 
@@ -135,11 +137,9 @@ class OrderLog(ScrollView, can_focus=True):
     def _wrapped(self, view: list[LogLine]) -> list[tuple[LogLine, int]]:
         """The rows of ``view``: a line whose text needs more room than the panel has
         takes one row per part."""
-        room = self._room(self.scrollable_content_region.width)
+        room = self._room(self._text_width())
         if room < MIN_WRAP:
             return [(line, 0) for line in view]
-        if room != self._wrap_room:
-            self._wraps, self._wrap_room = {}, room
         rows = []
         for line in view:
             rows.append((line, 0))
@@ -151,6 +151,8 @@ class OrderLog(ScrollView, can_focus=True):
     def _parts(self, line: LogLine, room: int) -> tuple[str, ...]:
         """The line's text wrapped at spaces into rows of ``room`` cells (kept per line:
         a snapshot re-filters thousands of lines)."""
+        if room != self._wrap_room:  # (a draw may come before the re-filter of a resize)
+            self._wraps, self._wrap_room = {}, room
         parts = self._wraps.get(line.seq)
         if parts is None:
             if len(self._wraps) >= 2 * MAX_LINES:
@@ -159,6 +161,12 @@ class OrderLog(ScrollView, can_focus=True):
             parts = (text,) if len(text) <= room else tuple(textwrap.wrap(text, room, break_on_hyphens=False))
             self._wraps[line.seq] = parts = parts or ("",)
         return parts
+
+    def _text_width(self) -> int:
+        """The cells a line may fill: the width less the scrollbar's, shown or not, so
+        that what a line wraps to depends on the panel's width alone (the strip cache
+        is keyed by it)."""
+        return self.size.width - self.styles.scrollbar_size_vertical
 
     def _room(self, width: int) -> int:
         """The text column's width in a panel of ``width`` cells."""
@@ -208,7 +216,7 @@ class OrderLog(ScrollView, can_focus=True):
         else:
             n = self._name_width()
             columns = f"{stamp} {line.strategy:<{n}.{n}} " if n else f"{stamp} "
-        room = self._room(self.scrollable_content_region.width)  # the scrollbar hides the rest
+        room = self._room(self._text_width())
         if room >= MIN_WRAP and len(text) > room:
             parts = self._parts(line, room)
             text = parts[part] if part < len(parts) else ""
