@@ -84,20 +84,28 @@ class StatusBar(Widget):
         text = Text()
         text.append(f" {self.mode} ", style="bold reverse")
         text.append(f" {symbol} ", style="bold")
+        wide = self.size.width >= 120
         if killed:
-            reason = (snap.kill_reason if snap else "") or "kill switch"
-            text.append(f" HALTED ({reason}) ", style="bold reverse")
+            # narrow terminals: the reason is in the log; the state and speed must fit
+            reason = ((snap.kill_reason if snap else "") or "kill switch") if wide else ""
+            text.append(f" HALTED ({reason}) " if reason else " HALTED ", style="bold reverse")
         if snap is None:
             text.append(" starting engine...")
             return text
         stamp = utc_ms(snap.exch_ts)
         # narrow terminals: the time of day only, so the feed's health still fits
-        text.append(f" {stamp if self.size.width >= 120 else stamp[11:]} ")
+        text.append(f" {stamp if wide else stamp[11:]} ")
+        # what the engine is doing before the figures: at 80 columns the line is cut
+        state_style = "bold" if snap.engine_state in ("running", "paused") else "bold italic"
+        text.append(f" {snap.engine_state} ", style=state_style)
+        if snap.mode == "REPLAY":
+            speed = "max" if snap.speed is None else f"{snap.speed:g}x"
+            frac = snap.progress if fraction is None else fraction
+            pct = f"{frac * 100:.1f}%" if frac is not None else "-"
+            text.append(f" {pct} @ {speed} ")
         if snap.feed_latency_ns:
             text.append(f" lat {snap.feed_latency_ns / 1e6:.1f}ms ")
         text.append(f" {format_rate(snap.events_per_s)} ")
-        state_style = "bold" if snap.engine_state in ("running", "paused") else "bold italic"
-        text.append(f" {snap.engine_state} ", style=state_style)
         if snap.engine_error:
             text.append(f" {snap.engine_error} ", style=app_style(self.app, "loss", bold=True))
         feed, rec = feed_text(snap.feed)
@@ -105,11 +113,6 @@ class StatusBar(Widget):
             text.append(f" {rec} ", style=app_style(self.app, "loss", bold=True, reverse=True))
         if feed:
             text.append(f" {feed} ")
-        if snap.mode == "REPLAY":
-            speed = "max" if snap.speed is None else f"{snap.speed:g}x"
-            frac = snap.progress if fraction is None else fraction
-            pct = f"{frac * 100:.1f}%" if frac is not None else "-"
-            text.append(f" {pct} @ {speed} ")
         if not killed and snap.global_state != "ACTIVE":
             text.append(f" {snap.global_state} ", style="bold reverse")
         return text
