@@ -214,8 +214,17 @@ async def test_help_lists_every_binding_with_its_id():
         ids = {row[2] for row in app.screen.rows}
         keys = {row[2]: row[0] for row in app.screen.rows}
         # keys as the user types them, not Textual's names for them
-        assert (keys["help"], keys["replay.step"], keys["replay.faster"]) == ("?", ".", "+ =")
+        assert (keys["help"], keys["replay.step"]) == ("?", ".")
         assert {"kill", "quit", "rearm", "symbol", "theme", "panel.risk", "ladder.levels", "log.category", "strategy.edit"} <= ids
+        # the sim has no replay controls to offer (a step works while paused)
+        assert not ids & {"replay.faster", "replay.seek", "replay.start", "replay.step_second"}
+    app, _ = replay_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause(0.2)
+        await pilot.press("question_mark")
+        await pilot.pause(0.1)
+        keys = {row[2]: row[0] for row in app.screen.rows}
+        assert keys["replay.faster"] == "+ =" and {"replay.seek", "replay.start"} <= set(keys)
 
 
 async def test_pause_toggles():
@@ -459,3 +468,6 @@ async def test_the_command_palette_offers_the_replay_actions_in_a_replay():
     async with app.run_test(size=(160, 48)) as pilot:
         await pilot.pause(0.2)
         assert not any(n.startswith("Replay:") for n, _, _ in WorkstationCommands(app.screen)._commands())
+        # Textual's own Quit (no orderly shutdown) and Keys (our help) are not offered twice
+        titles = {c.title for c in app.get_system_commands(app.screen)}
+        assert "Theme" in titles and not titles & {"Quit", "Keys"}
