@@ -204,3 +204,23 @@ def test_book_depth_is_refused_before_asking_for_the_symbol(tmp_path):
     args = options("binance-vision", [str(path)], **BTC)
     with pytest.raises(HftError, match="bookDepth files hold depth bands, not a book; not supported"):
         load_format("binance-vision").instrument(args)
+
+
+def test_impossible_prices_sizes_and_times_are_bad_rows(tmp_path):
+    path = tmp_path / "BTCUSDT-trades.csv"
+    path.write_text(
+        "1,100.00,0.001,1,1704067200000,True,True\n"
+        "2,-100.00,0.001,1,1704067200000,True,True\n"
+        "3,0,0.001,1,1704067200000,True,True\n"
+        "4,100.00,0,1,1704067200000,True,True\n"
+        "5,100.00,0.001,1,-1704067200000,True,True\n"
+    )
+    ctx = ImportContext(skip_bad=True)
+    ev = convert_all("binance-vision", [path], ctx=ctx, **BTC)
+    assert rows(ev, "order_id") == [(1,)]
+    assert [e.split(": ", 1)[1] for e in ctx.bad.examples] == [
+        "field price: '-100.00' is negative",
+        "field price: '0' is zero",
+        "field qty: '0' is zero",
+        "field time: '-1704067200000' is negative",
+    ]

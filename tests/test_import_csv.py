@@ -154,3 +154,11 @@ def test_quote_side_of_size_zero_is_empty_but_prices_are_checked(tmp_path):
         f"{path}:4: field bid_px (column 2): '0' is zero",
         f"{path}:5: field bid_qty (column 3): '-2' is negative",
     ]
+
+
+def test_a_time_before_1970_is_a_bad_row(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("t,p,q\n1704067200000,1,1\n-1704067200000,1,1\n")
+    ctx = ImportContext(skip_bad=True)
+    ev = convert_all("csv", [path], ctx=ctx, columns="ts=t,price=p,qty=q", ts_unit="ms", **INST)
+    assert len(ev) == 1 and ctx.bad.examples == [f"{path}:3: field t: '-1704067200000' is negative"]

@@ -115,3 +115,33 @@ def test_not_a_tardis_file(tmp_path):
     path.write_text("a,b,c\n1,2,3\n")
     with pytest.raises(HftError, match="not a Tardis CSV header"):
         convert_all("tardis", [path], symbol="X", **PERP)
+
+
+def test_impossible_prices_sizes_and_times_are_bad_rows(tmp_path):
+    head = "exchange,symbol,timestamp,local_timestamp,id,side,price,amount\n"
+    row = "deribit,BTC-PERPETUAL,{ts},1585699209934201,1,buy,{px},{qty}\n"
+    trades = tmp_path / "trades.csv"
+    trades.write_text(
+        head
+        + row.format(ts=1585699209920000, px="6443.5", qty=10)
+        + row.format(ts=1585699209920000, px="-6443.5", qty=10)
+        + row.format(ts=1585699209920000, px="0", qty=10)
+        + row.format(ts=1585699209920000, px="6443.5", qty=0)
+        + row.format(ts=-5, px="6443.5", qty=10)
+    )
+    ctx = ImportContext(skip_bad=True)
+    ev = convert_all("tardis", [trades], ctx=ctx, **PERP)
+    assert len(ev) == 1 and ctx.bad.count == 4
+    assert ctx.bad.examples == [
+        f"{trades}:3: field price: '-6443.5' is negative",
+        f"{trades}:4: field price: '0' is zero",
+        f"{trades}:5: field amount: '0' is zero",
+        f"{trades}:6: field timestamp: '-5' is negative",
+    ]
+    l2 = tmp_path / "incremental_book_L2.csv"
+    l2.write_text(
+        "exchange,symbol,timestamp,local_timestamp,is_snapshot,side,price,amount\n"
+        "deribit,BTC-PERPETUAL,1585699209920000,1585699209934201,false,bid,-6443.5,1\n"
+    )
+    with pytest.raises(HftError, match=rf"^{l2}:2: field price: '-6443.5' is negative$"):
+        convert_all("tardis", [l2], **PERP)

@@ -26,6 +26,7 @@ from hft_tui.events import BUY, SELL
 from hft_tui.importers.common import (
     ImportContext,
     check_nonnegative,
+    check_positive,
     first_line,
     instrument_from,
     lot_grid,
@@ -142,12 +143,17 @@ def events(args: Any, inst: Instrument, ctx: ImportContext) -> Iterator[np.ndarr
                 first = t.text(0, time_col)
                 unit_us = first.isdigit() and int(first) >= US_FROM
             ts = _time_ns(t, time_col, unit_us)
+            check_positive(t, ts, time_col)
             if kind == "bookTicker":
                 local = _time_ns(t, names.index("event_time"), unit_us)
+                check_positive(t, local, names.index("event_time"))
                 bid_px = t.scaled(1, pg.exp10, pg.step, grid=pg.text)
                 bid_qty = t.scaled(2, lg.exp10, lg.step, grid=lg.text)
                 ask_px = t.scaled(3, pg.exp10, pg.step, grid=pg.text)
                 ask_qty = t.scaled(4, lg.exp10, lg.step, grid=lg.text)
+                # a side of size 0 is empty: its price may be 0
+                check_positive(t, bid_px, 1, where=bid_qty != 0)
+                check_positive(t, ask_px, 3, where=ask_qty != 0)
                 check_nonnegative(t, bid_qty, 2)
                 check_nonnegative(t, ask_qty, 4)
                 ids = t.integer(0)
@@ -157,7 +163,8 @@ def events(args: Any, inst: Instrument, ctx: ImportContext) -> Iterator[np.ndarr
             else:
                 px = t.scaled(1, pg.exp10, pg.step, grid=pg.text)
                 qty = t.scaled(2, lg.exp10, lg.step, grid=lg.text)
-                check_nonnegative(t, qty, 2)
+                check_positive(t, px, 1)  # the engine takes no order at a price <= 0
+                check_positive(t, qty, 2)  # a trade of nothing did not happen
                 side = t.tokens(names.index("is_buyer_maker"), _AGGRESSOR, what="true, false")
                 ids = t.integer(0)
                 keep = t.good(ctx.bad)

@@ -190,7 +190,11 @@ def events(args: Any, inst: Instrument, ctx: ImportContext) -> Iterator[np.ndarr
             if unit is None:
                 unit = _ts_unit(args.ts_unit, t.text(0, col["ts"]))
             ts = _times(t, col["ts"], unit)
-            local = _times(t, col["local_ts"], unit) if "local_ts" in col else ts
+            check_positive(t, ts, col["ts"])  # before 1970: a wrong column or unit
+            local = ts
+            if "local_ts" in col:
+                local = _times(t, col["local_ts"], unit)
+                check_positive(t, local, col["local_ts"])
             # an id that is not an integer is a bad row, not 0: the user mapped the
             # column, so text there is a wrong mapping (an empty id is no id: 0)
             ids = t.integer(col["id"], optional=True) if "id" in col else np.zeros(t.n, dtype=np.int64)

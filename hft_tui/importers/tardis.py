@@ -34,6 +34,7 @@ from hft_tui.importers.common import (
     ImportContext,
     MessageCarry,
     check_nonnegative,
+    check_positive,
     head,
     instrument_from,
     lot_grid,
@@ -94,7 +95,10 @@ class _Times:
         ts_col, lts_col = t.column("timestamp"), t.column("local_timestamp")
         self.local = t.scaled(lts_col, 3, noun="a time in microseconds")
         exch = t.scaled(ts_col, 3, optional=True, noun="a time in microseconds")
-        self.exch = np.where(t.empty(ts_col), self.local, exch)
+        given = ~t.empty(ts_col)
+        check_positive(t, self.local, lts_col)  # before 1970: not a time of this data
+        check_positive(t, exch, ts_col, where=given)
+        self.exch = np.where(given, exch, self.local)
 
 
 def events(args: Any, inst: Instrument, ctx: ImportContext) -> Iterator[np.ndarray]:
@@ -122,6 +126,8 @@ def events(args: Any, inst: Instrument, ctx: ImportContext) -> Iterator[np.ndarr
             elif kind == "trades":
                 px = t.scaled(t.column("price"), pg.exp10, pg.step, grid=pg.text)
                 qty = _qty(t, "amount", lg)
+                check_positive(t, px, t.column("price"))  # the engine takes no order at a price <= 0
+                check_positive(t, qty, t.column("amount"))  # a trade of nothing did not happen
                 side = t.tokens(t.column("side"), _AGGRESSOR, what="buy, sell, unknown")
                 ids = t.lenient_int(t.column("id")) if "id" in names else 0
                 k = t.good(ctx.bad)
@@ -160,6 +166,7 @@ class _L2State:
         side = t.tokens(t.column("side"), _BOOK_SIDE, what="bid, ask")
         px = t.scaled(t.column("price"), pg.exp10, pg.step, grid=pg.text)
         qty = _qty(t, "amount", lg)
+        check_positive(t, px, t.column("price"))  # also for a level's removal (amount 0)
         k = t.good(ctx.bad)
         snap, side, px, qty = snap[k], side[k], px[k], qty[k]
         exch, lts = times.exch[k], times.local[k]
@@ -208,6 +215,8 @@ def _quotes(t: Any, times: _Times, pg: Grid, lg: Grid, ctx: ImportContext) -> np
     ask_qty = _qty(t, "ask_amount", lg, optional=True)
     has_bid = ~t.empty(cols["bid_price"]) & ~t.empty(cols["bid_amount"])
     has_ask = ~t.empty(cols["ask_price"]) & ~t.empty(cols["ask_amount"])
+    check_positive(t, bid_px, cols["bid_price"], where=has_bid & (bid_qty != 0))
+    check_positive(t, ask_px, cols["ask_price"], where=has_ask & (ask_qty != 0))
     k = t.good(ctx.bad)
     return quote_events(times.exch[k], times.local[k], bid_px[k], bid_qty[k], ask_px[k],
                         ask_qty[k], 0, has_bid[k], has_ask[k])
@@ -227,6 +236,7 @@ def _snapshots(t: Any, times: _Times, pg: Grid, lg: Grid, ctx: ImportContext) ->
             px = t.scaled(pcol, pg.exp10, pg.step, grid=pg.text, optional=True)
             qty = t.scaled(qcol, lg.exp10, lg.step, grid=lg.text, optional=True)
             check_nonnegative(t, qty, qcol)
+            check_positive(t, px, pcol, where=~t.empty(pcol) & (qty > 0))
             c = 1 + j * depth + lvl
             dense["kind"][:, c] = LEVEL
             dense["side"][:, c] = side
