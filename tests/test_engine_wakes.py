@@ -184,16 +184,22 @@ class Sloppy(Strategy):
             return
         px = ctx.best_bid()[0] - 5
         oid = ctx.buy(1, px)
+        other = ctx.buy(1, px - 1)
         self.results = [
             ctx.buy(0, px),  # bad_order
             ctx.sell(1, -3),  # bad_order
             ctx.buy(1, px, 7),  # bad_order: no symbol 7
-            ctx.replace(oid, qty=0),  # bad_order
+            ctx.buy(1, px, 0, "gtd"),  # bad_order: no such kind
             ctx.replace(oid, px=0),  # bad_order
+            ctx.replace(oid),  # bad_order: changes nothing
             ctx.cancel(999_999),  # unknown_order
             ctx.replace(999_999, px=px),  # unknown_order
             ctx.cancel(oid),
+            ctx.replace(other, qty=0),  # an open size of nothing: a cancel
         ]
+
+    def on_stop(self, ctx):
+        self.at_stop = (ctx.buy(1, ctx.best_bid()[0] - 5), ctx.cancel_all())
 
 
 def test_intents_that_make_no_order_are_refused_and_counted_not_fatal():
@@ -201,6 +207,10 @@ def test_intents_that_make_no_order_are_refused_and_counted_not_fatal():
     engine.run()
     slot = engine.slots[0]
     assert slot.error == "" and slot.state == "ACTIVE"
-    assert slot.strategy.results == [None, None, None, False, False, False, False, True]
-    assert engine.risk.rejections == {"bad_order": 5, "unknown_order": 2}
-    assert sum("rejected (" in line.text for line in engine.logs) == 7
+    assert slot.strategy.results == [None, None, None, None, False, False, False, False, True, True]
+    assert engine.risk.rejections == {"bad_order": 6, "unknown_order": 2}
+    assert sum("rejected (" in line.text for line in engine.logs) == 8
+    assert engine.desk.sent == 2 and engine.desk.cancels == 2 and engine.desk.replaces == 0
+    # on_stop comes after the end of the data: nothing new is sent
+    assert slot.strategy.at_stop == (None, 0)
+    assert any("not sent: the run has ended" in line.text for line in engine.logs)

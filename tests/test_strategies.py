@@ -78,6 +78,7 @@ def test_broken_user_file_is_one_line(tmp_path):
         ("gamma=abc", "gamma must be a finite number"),
         ("size=true", "size must be a whole number"),
         ("gamma=-1", "gamma must be positive"),
+        ("sigma_init=1e300", "sigma_init must be 0 to 1e9"),
         ("novalue", "not of the form key=value"),
     ],
 )

@@ -369,8 +369,8 @@ class Engine:
         self.slots_changed()
 
     def _finish(self) -> None:
-        if self.state == "running":
-            self.state = "ended"
+        if self.state in ("running", "paused"):
+            self.state = "ended"  # (before on_stop: the desk sends nothing new from now on)
         if self.inbox:  # responses still on their way when the data ended
             self.now = max(self.now, self.inbox[-1][1])
             self.desk.on_events(list(self.inbox))

@@ -54,8 +54,8 @@ class OrderDesk:
         # symbol beyond the run's) are the risk manager's to refuse (``bad_order``).
         if type(qty) is not int:
             raise ValueError(f"order size must be an int of lots, got {qty!r}")
-        if kind not in ORDER_KINDS:
-            raise ValueError(f"order kind must be one of {', '.join(ORDER_KINDS)}, got {kind!r}")
+        if type(kind) is not str:
+            raise ValueError(f"order kind must be a str (one of {', '.join(ORDER_KINDS)}), got {kind!r}")
         if kind != MARKET and type(px) is not int:
             raise ValueError(f"a {kind} order needs an int price in ticks, got {px!r}")
         if type(sym) is not int:
@@ -67,6 +67,9 @@ class OrderDesk:
             qty, px, sym = _plain(qty), _plain(px), _plain(sym)
         self._check_args(qty, px, sym, kind)
         if not slot.live:
+            return None
+        if e.state == "ended":  # on_stop: nothing can trade any more
+            e.log("order", slot.name, f"{kind} order not sent: the run has ended", "warning")
             return None
         now = e.now
         bb, ba = e.xl.bests(sym) if 0 <= sym < e.n_syms else (None, None)
@@ -128,10 +131,15 @@ class OrderDesk:
             raise ValueError(f"replace price must be an int of ticks, got {px!r}")
         if qty is not None and type(qty) is not int:
             raise ValueError(f"replace size must be an int of lots, got {qty!r}")
+        if qty == 0:  # a new open size of nothing: the rest is cancelled (as documented)
+            return self.cancel(slot, order_id)
         order = slot.orders.get(order_id)
         if order is None or order_id in slot.asked_cancel or not slot.live:
             if order is None and slot.live and e.risk.check_replace(slot.name, order_id, px, qty, e.now, None, None):
                 e.log("risk", slot.name, e.risk.last_message, "warning")  # counted: unknown_order
+            return False
+        if e.state == "ended":
+            e.log("order", slot.name, f"replace of #{order_id} not sent: the run has ended", "warning")
             return False
         now = e.now
         bb, ba = e.xl.bests(order.sym)

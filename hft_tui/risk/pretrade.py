@@ -83,6 +83,8 @@ class PreTrade:
             return self._fail(strategy, "unknown_order", f"order {order_id} is not open")
         if not rec.rests:
             return self._fail(strategy, "bad_order", f"a {rec.kind} order cannot be replaced")
+        if px is None and qty is None:
+            return self._fail(strategy, "bad_order", f"replace of #{order_id} changes neither price nor size")
         new_px = rec.px if px is None else px
         new_qty = rec.leaves if qty is None else qty
         # even a size cut is checked: an exchange may re-open it after the old size filled

@@ -85,8 +85,8 @@ class MarketMaker(Strategy):
         for key in ("gamma", "k", "horizon_s", "sigma_halflife_s", "sigma_sample_ms"):
             if p[key] <= 0:
                 raise ValueError(f"{key} must be positive, got {p[key]}")
-        if p["sigma_init"] < 0:
-            raise ValueError(f"sigma_init must not be negative, got {p['sigma_init']}")
+        if not 0 <= p["sigma_init"] <= 1e9:  # (its square is the variance: keep it a float)
+            raise ValueError(f"sigma_init must be 0 to 1e9 ticks per sqrt(second), got {p['sigma_init']}")
         for key in ("size", "max_inventory", "requote_ticks", "min_spread_ticks"):
             if p[key] < 1:
                 raise ValueError(f"{key} must be at least 1, got {p[key]}")
