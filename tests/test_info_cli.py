@@ -123,6 +123,12 @@ def test_info_shows_where_time_steps_back(tmp_path, capsys):
     assert cli.main(["info", str(path)]) == 0
     out, _ = capsys.readouterr()
     assert "  in order   nearly: 2 small steps back, none over 0:00:00.800000000" in out.splitlines()
+    ev["exch_ts"] = T0 + np.array([9, 5, 2, 9, 9, 1]) * 1_000_000_000  # ends before it starts
+    with TickWriter(path, BTC, chunk_events=4) as w:
+        w.write(ev)
+    assert cli.main(["info", str(path)]) == 0
+    out, _ = capsys.readouterr()
+    assert "  duration   none: the last event is 0:00:08.000000000 before the first" in out.splitlines()
 
 
 def test_info_on_conflicting_instruments_exits_2(tmp_path, capsys):

@@ -33,7 +33,8 @@ def _rows(rows: list[tuple[str, str]]) -> str:
 def _span(first: int | None, last: int | None) -> list[tuple[str, str]]:
     if first is None or last is None:
         return [("time span", "no events")]
-    return [("first", utc_iso(first)), ("last", utc_iso(last)), ("duration", duration_ns(last - first))]
+    span = duration_ns(last - first) if last >= first else f"none: the last event is {duration_ns(first - last)} before the first"
+    return [("first", utc_iso(first)), ("last", utc_iso(last)), ("duration", span)]
 
 
 def _order(reader: TickReader) -> list[tuple[str, str]]:
