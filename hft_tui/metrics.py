@@ -113,7 +113,8 @@ def var_cvar(x: np.ndarray, level: int) -> tuple[float | None, float | None]:
         return None, None
     k = max(1, -(-n * (100 - level) // 100))
     tail = np.sort(np.asarray(x, dtype=np.float64))[:k]
-    return finite(-tail[-1]), finite(-float(np.mean(tail)))
+    # 0.0 - x, not -x: no loss is 0, not -0 ("-0.00" in the report)
+    return finite(0.0 - float(tail[-1])), finite(0.0 - float(np.mean(tail)))
 
 
 def trip_stats(nets: Sequence[float]) -> dict[str, Any]:

@@ -36,6 +36,7 @@ def test_var_and_cvar_by_the_stated_rule() -> None:
     assert m.var_cvar(x, 99) == (10.0, 10.0)  # k = ceil(0.4) = 1
     assert m.var_cvar(np.arange(1.0, 21.0), 95) == (-1.0, -1.0)  # no losses: negative VaR, a gain
     assert m.var_cvar(np.array([]), 95) == (None, None)
+    assert [math.copysign(1, v) for v in m.var_cvar(np.zeros(40), 95)] == [1, 1]  # 0, never -0
     assert m.var_cvar(np.array(range(100), dtype=float), 95)[0] == -4.0  # k = 5 exactly, no float slop
 
 
