@@ -223,6 +223,7 @@ def present_commands(monkeypatch):
         (["--symbols", "NOPEUSDT"], "error: unknown symbol NOPEUSDT on Binance spot"),
         (["--set", "live.depth_ms=7"], "error: config (command line): live.depth_ms must be one of 100, 1000 on spot"),
         (["--market", "usdm", "--set", "live.snapshot_limit=5000"], "error: config: live.snapshot_limit must be 5..1000"),
+        (["--duration", "0"], "error: --duration must be above 0 seconds, got 0"),
     ],
 )
 def test_record_bad_input_is_one_line(tmp_path, monkeypatch, capsys, present_commands, args, message):
@@ -243,6 +244,16 @@ def test_record_fetches_and_caches_symbol_rules(tmp_path, monkeypatch, present_c
         assert fake.info_requests == 1  # the second run read the cache
     files = list((tmp_path / "a" / "ETHUSDT").glob("*.hft"))
     assert files and TickReader(files[0]).instrument == Instrument("ETHUSDT", "0.01", "0.00001")
+
+
+def test_a_recording_that_received_nothing_fails_and_says_why(tmp_path, monkeypatch, capsys, present_commands):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    with FakeBinance(interval=0.02) as fake:
+        wrong = fake.ws_url.rstrip("/") + "/nope"
+        args = ["record", "--ws-url", wrong, "--rest-url", fake.rest_url, "-o", str(tmp_path / "o"), "-q"]
+        assert cli.main([*args, "--duration", "1.5"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith(f"error: no market data received from {wrong}") and "404" in err[-1]
 
 
 def test_recording_source_passes_the_feed_error_on_and_names_its_own_failure():

@@ -32,6 +32,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from hft_tui.errors import HftError
     from hft_tui import jit
     from hft_tui.commands.live import feed_settings
     from hft_tui.config import load
@@ -39,6 +40,8 @@ def run(args: argparse.Namespace) -> int:
     from hft_tui.feeds.binance_source import BinanceSource
     from hft_tui.recorder import Recorder
 
+    if args.duration is not None and not args.duration > 0:
+        raise HftError(f"--duration must be above 0 seconds, got {args.duration:g}")
     cfg = feed_settings(live_config(load(args.config, args.set)), args)
     jit.prepare(["book", "binance"])  # announces a first-run compile, then loads from the cache
     source = BinanceSource(cfg)
@@ -73,7 +76,13 @@ def run(args: argparse.Namespace) -> int:
         recorder.close()
         for s, handler in previous.items():
             signal.signal(s, handler)
-    say(f"stopped: {_status(source.health(), recorder)}; {len(recorder.files)} files in {args.out}")
+    health = source.health()
+    say(f"stopped: {_status(health, recorder)}; {len(recorder.files)} files in {args.out}")
+    if not health["messages"]:
+        # nothing recorded: a script that runs this must not take it for success
+        why = source.last_error or "nothing arrived"
+        print(f"error: no market data received from {cfg.ws_base}: {why}", file=sys.stderr)
+        return 1
     return 0
 
 
