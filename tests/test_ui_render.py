@@ -117,9 +117,12 @@ def test_an_own_order_cell_never_cuts_a_number():
     from hft_tui.ui.widgets.ladder import own_cell
 
     assert own_cell("0.01@0.03", 9) == "0.01@0.03"
-    assert own_cell("0.001@0.01234", 9) == "0.001@…"  # not "0.001@0": first in the queue
-    assert own_cell("12345.678@1", 9) == "12345.678"
-    assert own_cell("123456.789@1", 9) == "…"
+    # the place in the queue before the size: not "0.001@0", first in the queue
+    assert own_cell("0.001@0.01234", 9) == "@0.01234"
+    assert own_cell("0.001@0.0123456", 9) == "0.001@…"
+    assert own_cell("0.001@0.01234", 13) == "0.001@0.01234"
+    assert own_cell("12345.678@1", 9) == "@1"
+    assert own_cell("123456.789", 9) == "…"
     assert own_cell("0.00123", 9) == "0.00123"
 
 

@@ -49,10 +49,13 @@ def _trim(decimal: str) -> str:
 def own_cell(text: str, width: int) -> str:
     """An own-order cell ("size@ahead") in ``width`` characters, never a number cut
     short: "0.001@0.01234" in 9 would read "0.001@0", first in the queue. What does not
-    fit becomes an ellipsis: the queue figure first, then the size."""
+    fit goes, the size first (the strategy knows what it quotes; where it stands in
+    the queue is what the cell is for): "@0.01234", then "0.001@…", then "…"."""
     if len(text) <= width:
         return text
-    size, at, _ = text.partition("@")
+    size, at, ahead = text.partition("@")
+    if at and len(ahead) + 1 <= width:
+        return "@" + ahead
     if at and len(size) + 2 <= width:
         return size + "@…"
     return size if len(size) <= width else "…"
@@ -216,7 +219,7 @@ class DepthLadder(Widget, can_focus=True):
         width = self.size.width
         price = 10
         bar = 5 if width >= 46 else 0
-        own = 9 if width >= 62 else 0
+        own = 13 if width >= 76 else 9 if width >= 62 else 0
         size = max(7, (width - price - 2 * bar - 2 * own - 10) // 2)
         return own, size, bar, price
 
@@ -280,6 +283,8 @@ class DepthLadder(Widget, can_focus=True):
         fmt_qty = inst.lots_to_str if inst else str
         if row.last:
             px_style = last_style
+        elif not own_w and (row.own_bid or row.own_ask):
+            px_style = own_style  # no room for the own columns: the price says it
         else:
             px_style = dim if row.inside else price_style
         parts: list[tuple[str, Style]] = []
