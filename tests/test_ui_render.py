@@ -176,7 +176,7 @@ async def test_the_log_redraws_cleanly_after_a_resize_and_a_new_session():
         log.add((LogLine(500, T0, "risk", "mm", text),))
 
         def shown():
-            visible = log.size.width - log.styles.scrollbar_size_vertical
+            visible = log.size.width - log.styles.scrollbar_size_vertical  # the scrollbar covers the rest
             rows = ["".join(seg.text for seg in log.render_line(y))[:visible] for y in range(log.size.height)]
             return " ".join(" ".join(r.split()[2:] if r[:1] != " " else r.split()) for r in rows if r.strip())
 

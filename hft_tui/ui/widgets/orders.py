@@ -137,7 +137,7 @@ class OrderLog(ScrollView, can_focus=True):
     def _wrapped(self, view: list[LogLine]) -> list[tuple[LogLine, int]]:
         """The rows of ``view``: a line whose text needs more room than the panel has
         takes one row per part."""
-        room = self._room(self._text_width())
+        room = self._room()
         if room < MIN_WRAP:
             return [(line, 0) for line in view]
         rows = []
@@ -162,19 +162,18 @@ class OrderLog(ScrollView, can_focus=True):
             self._wraps[line.seq] = parts = parts or ("",)
         return parts
 
-    def _text_width(self) -> int:
-        """The cells a line may fill: the width less the scrollbar's, shown or not, so
-        that what a line wraps to depends on the panel's width alone (the strip cache
-        is keyed by it)."""
-        return self.size.width - self.styles.scrollbar_size_vertical
-
-    def _room(self, width: int) -> int:
-        """The text column's width in a panel of ``width`` cells."""
+    def _room(self) -> int:
+        """The text column's width: the panel's width less the columns before the text
+        (as ``_line_strip`` lays them out) and the scrollbar's, shown or not, so that
+        what a line wraps to depends on the panel's width alone (the strip cache is
+        keyed by it)."""
+        width = self.size.width
         stamp = 12 if width >= NARROW else 9
+        text = width - self.styles.scrollbar_size_vertical
         if width >= WIDE:
-            return width - stamp - 1 - 9 - 9
+            return text - stamp - 1 - 9 - 9
         n = self._name_width()
-        return width - stamp - 1 - (n + 1 if n else 0)
+        return text - stamp - 1 - (n + 1 if n else 0)
 
     def on_resize(self) -> None:
         self._refilter()  # the rows a line wraps onto follow the width
@@ -216,7 +215,7 @@ class OrderLog(ScrollView, can_focus=True):
         else:
             n = self._name_width()
             columns = f"{stamp} {line.strategy:<{n}.{n}} " if n else f"{stamp} "
-        room = self._room(self._text_width())
+        room = self._room()
         if room >= MIN_WRAP and len(text) > room:
             parts = self._parts(line, room)
             text = parts[part] if part < len(parts) else ""
