@@ -172,6 +172,9 @@ def test_a_converted_input_takes_the_place_of_the_first_one_converted(tardis, re
     with prepare_inputs(args) as inputs:
         assert inputs.paths[0] == str(recorded) and inputs.paths[2] == str(other)
         assert inputs.paths[1].endswith("tardis.hft") and os.path.exists(inputs.paths[1])
+        # a warning about the temporary file names the input it came from
+        said = inputs.named(f"warning: {inputs.paths[1]}: chunk 2 is corrupt")
+        assert said == f"warning: {tardis} (as converted for this run): chunk 2 is corrupt"
 
 
 @pytest.mark.parametrize("command", ["replay", "backtest"])

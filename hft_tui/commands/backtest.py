@@ -116,7 +116,7 @@ def _run(args: argparse.Namespace, cfg: dict, specs: list, inputs) -> int:
         if slot.error:
             print(f"warning: strategy {slot.name} stopped: {slot.error}", file=sys.stderr)
     for warning in getattr(source, "warnings", []):
-        print(warning, file=sys.stderr)
+        print(inputs.named(warning), file=sys.stderr)
     save(result, args.report, args.fills)
     if not args.quiet:
         from hft_tui.report import render_report

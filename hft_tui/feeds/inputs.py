@@ -56,10 +56,18 @@ def is_tick_file(path: str) -> bool:
 class Inputs:
     """The tick files to play; a context manager that removes a temporary conversion."""
 
-    def __init__(self, paths: list[str], converted: list[str], tmpdir: str | None) -> None:
+    def __init__(self, paths: list[str], converted: list[str], tmpdir: str | None, out: str | None = None) -> None:
         self.paths = paths  # tick files, in the order given
         self.converted = converted  # the inputs that were converted on the fly
         self._tmpdir = tmpdir
+        self._out = out  # the temporary tick file they were converted to
+
+    def named(self, text: str) -> str:
+        """``text`` (a warning about a tick file) naming the inputs, not the temporary
+        file they were converted to for this run."""
+        if self._out is None or self._out not in text:
+            return text
+        return text.replace(self._out, f"{', '.join(self.converted)} (as converted for this run)")
 
     def close(self) -> None:
         if self._tmpdir is not None:
@@ -107,4 +115,4 @@ def prepare_inputs(args: argparse.Namespace) -> Inputs:
     first = files.index(others[0])
     paths = [f for f, tick in zip(files, kinds) if tick]
     paths.insert(sum(kinds[:first]), out)
-    return Inputs(paths, others, tmpdir)
+    return Inputs(paths, others, tmpdir, out)
