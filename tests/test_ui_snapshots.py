@@ -26,8 +26,12 @@ async def settle(pilot) -> None:
     # The first frame with the snapshot painted, then the app's own start-up work
     # (Textual composes the footer more than once): on a loaded machine (CI) a
     # fixed pause alone may catch it half done.
+    from textual.widgets import DataTable
+
     for _ in range(200):
-        if pilot.app.frames:
+        # the slow panels (P&L, strategies) draw at most 8 times a second: wait for them too
+        tables = pilot.app.screen.query(DataTable) if pilot.app.frames else []
+        if pilot.app.frames and all(t.row_count for t in tables):
             break
         await pilot.pause(0.05)
     await pilot.pause(0.5)

@@ -78,6 +78,17 @@ class Controller:
             # a viewer sees what a command did now, not at the next snapshot tick
             e.publisher.publish()
 
+    def after_end(self) -> None:
+        """Apply what a viewer sent after the run ended (a kill, a re-arm, enabling a
+        strategy, a limit): the picture stays on screen and the switch still works.
+        No time passes without data, so the cancels a kill sends stay in flight."""
+        e = self.e
+        try:
+            self.between()
+        except Exception as exc:  # an engine that stopped on an error may not take it
+            e.log("engine", "", f"after the end: {type(exc).__name__}: {exc}", "error")
+        e.publisher.publish()
+
     def wait_paused(self) -> None:
         e = self.e
         e.state = "paused"

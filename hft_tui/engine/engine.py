@@ -252,16 +252,6 @@ class Engine:
         self.tape.update(events, self._tape_pos, i)
         self._events = None
 
-    def after_end(self) -> None:
-        """Apply what a viewer sent after the run ended (a kill, a re-arm, enabling a
-        strategy, a limit): the picture stays on screen and the switch still works.
-        No time passes without data, so the cancels a kill sends stay in flight."""
-        try:
-            self.control.between()
-        except Exception as exc:  # an engine that stopped on an error may not take it
-            self.log("engine", "", f"after the end: {type(exc).__name__}: {exc}", "error")
-        self.publisher.publish()
-
     def _idle(self) -> None:
         """A live feed with nothing new: time still passes (wall clock, as the feed's
         receive times): in-flight orders reach the matcher, timers and samples fire."""

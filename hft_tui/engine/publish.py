@@ -80,7 +80,7 @@ class Publisher:
             log=e.log_tail(LOG_TAIL),
             pnl=e.portfolio.views(),
             limits=risk.limits_view(e.now),
-            limit_settings=risk.global_settings(),
+            limit_settings=risk.config.global_values().items(),
             rejections=tuple(risk.rejections.items()),
             strategies=tuple(
                 StrategyView(

@@ -77,6 +77,10 @@ class LimitValues:
         for key in LIMIT_KEYS:
             check_value(key, getattr(self, key))
 
+    def items(self) -> tuple[tuple[str, float | bool], ...]:
+        """(key, value) of every limit, as ``[risk]`` writes it (inf: no limit)."""
+        return tuple((key, getattr(self, key)) for key in LIMIT_KEYS)
+
 
 @dataclass(frozen=True)
 class LimitOverrides:

@@ -46,7 +46,7 @@ from hft_tui.errors import HftError
 from hft_tui.events import ORDER_ACK, ORDER_CANCELED, ORDER_FILL, ORDER_REJECTED, ORDER_REPLACED
 from hft_tui.instrument import Instrument
 from hft_tui.risk.ledger import Ledger, OrderRec, RateWindow
-from hft_tui.risk.limits import LIMIT_KEYS, UNLIMITED, LimitOverrides, RiskConfig, ScopeLimits, parse_limit
+from hft_tui.risk.limits import UNLIMITED, LimitOverrides, RiskConfig, ScopeLimits, parse_limit
 from hft_tui.risk.pretrade import PreTrade
 from hft_tui.risk.watch import (
     GLOBAL,
@@ -362,11 +362,6 @@ class RiskManager(PreTrade):
             }
             for i, n in enumerate(self.names)
         }
-
-    def global_settings(self) -> tuple[tuple[str, float | bool], ...]:
-        """Every limit's global value, as ``[risk]`` writes it (inf: no limit)."""
-        values = self.config.global_values()
-        return tuple((key, getattr(values, key)) for key in LIMIT_KEYS)
 
     def limits_view(self, now_ns: int | None = None) -> tuple[LimitView, ...]:
         """Utilisation of the aggregate limits, global first; positions as worst-case exposure."""

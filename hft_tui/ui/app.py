@@ -22,7 +22,6 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.css.query import NoMatches
 from textual.dom import DOMNode
-from textual.keys import format_key
 from textual.message import Message
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
@@ -34,7 +33,7 @@ from hft_tui.errors import HftError
 from hft_tui.instrument import Instrument
 from hft_tui.ui.link import EngineLink
 from hft_tui.ui.main_screen import MainScreen
-from hft_tui.ui.palette import WorkstationCommands
+from hft_tui.ui.palette import WorkstationCommands, help_rows, without_replaced
 from hft_tui.ui.playback import UNSET, PlaybackKeys
 from hft_tui.ui.screens.dialogs import ConfirmScreen, HelpScreen, RearmScreen
 from hft_tui.ui.screens.edit import EditScreen, shown
@@ -49,8 +48,6 @@ from hft_tui.ui.widgets.status import StatusBar
 from hft_tui.ui.widgets.strategies import StrategiesPanel
 
 REFRESH_HZ = 40  # a little above the engine's 33 snapshots a second: none is skipped
-#: keys that only some modes have (replay controls; pause not live): help lists them there only
-_MODE_ACTIONS = frozenset({"speed", "step_second", "seek", "restart", "toggle_pause"})
 SLOW_PANELS_S = 0.125  # status, P&L, risk and strategies redraw at most 8 times a second
 
 
@@ -74,9 +71,6 @@ class SnapshotArrived(Message):
 class HftApp(PlaybackKeys, App[None]):
     TITLE = "hft-tui"
     COMMANDS = App.COMMANDS | {WorkstationCommands}
-    #: Textual's own palette entries that ours replace: its Quit skips the orderly
-    #: shutdown (cancel everything, confirm), its Keys repeats our help
-    REPLACED_SYSTEM_COMMANDS = frozenset({"Quit", "Keys"})
     BINDINGS = [
         Binding("ctrl+k", "kill", "KILL", priority=True, id="kill"),
         Binding("ctrl+c", "quit_app", "Quit", show=False, priority=True, id="interrupt"),
@@ -323,30 +317,12 @@ class HftApp(PlaybackKeys, App[None]):
 
     # --- views -------------------------------------------------------------------------------
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        for command in super().get_system_commands(screen):
-            if command.title not in self.REPLACED_SYSTEM_COMMANDS:
-                yield command
+        return without_replaced(super().get_system_commands(screen))
 
     def action_help(self) -> None:
-        rows = []
-        seen = set()
         main = next((s for s in self.screen_stack if isinstance(s, MainScreen)), None)
         widgets = list(main.query("*")) if main is not None else []
-        for node in [self, *self.screen_stack, *widgets]:
-            for binding in type(node).BINDINGS if hasattr(type(node), "BINDINGS") else []:
-                if not isinstance(binding, Binding) or binding.id in seen:
-                    continue
-                seen.add(binding.id)
-                # a key that cannot apply in this mode (seek in the sim) is not offered
-                target = self if binding.action.startswith("app.") or node is self else node
-                name = binding.action.split("(", 1)[0].rsplit(".", 1)[-1]
-                if name in _MODE_ACTIONS and target.check_action(name, ()) is False:
-                    continue
-                keys = self._keymap.get(binding.id or "", binding.key)
-                # as typed ("?", "."), not as Textual names them ("question_mark", "full_stop")
-                shown = " ".join(format_key(k.strip()) for k in keys.split(","))
-                rows.append((shown, binding.description, binding.id or ""))
-        self.push_screen(HelpScreen(rows))
+        self.push_screen(HelpScreen(help_rows(self, [self, *self.screen_stack, *widgets], self._keymap)))
 
     def action_next_symbol(self) -> None:
         if self.instruments:

@@ -53,13 +53,13 @@ class EngineAdapter:
 
     def serve_ended(self) -> None:
         """The run has ended (data, error): its last state stays on screen until quit,
-        and what the viewer sends meanwhile still acts on it (``Engine.after_end``)."""
+        and what the viewer sends meanwhile still acts on it (``Controller.after_end``)."""
         wakeup = self.engine.wakeup  # rung by every command
         while not self._stopped:
             wakeup.wait()
             wakeup.clear()
             if not self._stopped:
-                self.engine.after_end()
+                self.engine.control.after_end()
 
     def latest(self) -> Snapshot | None:
         return self.engine.latest

@@ -1,10 +1,48 @@
-"""Command-palette entries for the main actions, symbols and strategies."""
+"""What the app offers by name: command-palette entries for the main actions, symbols
+and strategies, and the rows of the keys help."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator, Mapping
 from functools import partial
+from typing import Any
 
+from textual.app import SystemCommand
+from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.dom import DOMNode
+from textual.keys import format_key
+
+#: keys that only some modes have (replay controls; pause not live): help lists them there only
+MODE_ACTIONS = frozenset({"speed", "step_second", "seek", "restart", "toggle_pause"})
+#: Textual's own palette entries that ours replace: its Quit skips the orderly
+#: shutdown (cancel everything, confirm), its Keys repeats our help
+REPLACED_SYSTEM_COMMANDS = frozenset({"Quit", "Keys"})
+
+
+def without_replaced(commands: Iterable[SystemCommand]) -> Iterator[SystemCommand]:
+    return (c for c in commands if c.title not in REPLACED_SYSTEM_COMMANDS)
+
+
+def help_rows(app: Any, nodes: Iterable[DOMNode], keymap: Mapping[str, str]) -> list[tuple[str, str, str]]:
+    """(keys as typed, description, binding id) of every binding of ``nodes``, once
+    each, without the keys that cannot apply in this mode (seek in the sim)."""
+    rows = []
+    seen = set()
+    for node in nodes:
+        for binding in type(node).BINDINGS if hasattr(type(node), "BINDINGS") else []:
+            if not isinstance(binding, Binding) or binding.id in seen:
+                continue
+            seen.add(binding.id)
+            target = app if binding.action.startswith("app.") or node is app else node
+            name = binding.action.split("(", 1)[0].rsplit(".", 1)[-1]
+            if name in MODE_ACTIONS and target.check_action(name, ()) is False:
+                continue
+            keys = keymap.get(binding.id or "", binding.key)
+            # as typed ("?", "."), not as Textual names them ("question_mark", "full_stop")
+            shown = " ".join(format_key(k.strip()) for k in keys.split(","))
+            rows.append((shown, binding.description, binding.id or ""))
+    return rows
 
 
 class WorkstationCommands(Provider):

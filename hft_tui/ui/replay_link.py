@@ -99,7 +99,7 @@ class ReplayLink(EngineAdapter):
                     self._wake.clear()
                     if self._stopped or self._restart:
                         break
-                    self.engine.after_end()
+                    self.engine.control.after_end()
                 if self._stopped:
                     return
                 self._restart = False
