@@ -265,3 +265,23 @@ def test_a_quiet_live_feed_still_moves_time():
     assert times == sorted(times)
     states = [o.state for o in engine.desk.orders.values()]
     assert states == ["accepted"]  # the order reached the matcher with no market event after it
+
+
+def test_an_ended_run_still_takes_the_kill_switch_and_stops_on_shutdown():
+    import threading
+
+    from hft_tui.ui.launch import EngineAdapter
+
+    engine = Engine(ArraySource(l2_walk(300, seed=9), batch=100), [spec(Quoter, "q")], config(), mode="SIM")
+    adapter = EngineAdapter(engine, "SIM")
+    worker = threading.Thread(target=adapter.run, daemon=True)
+    worker.start()
+    wait_for(lambda: engine.state == "ended" and engine.latest is not None)
+    assert engine.desk.orders and not engine.latest.killed  # a quote still rests
+    adapter.kill("test")
+    wait_for(lambda: engine.latest.killed and engine.latest.global_state == HALTED)
+    assert all(oid in engine.slots[0].asked_cancel for oid in engine.desk.orders)
+    assert not adapter.finished.is_set()  # the last picture stays until the viewer quits
+    adapter.shutdown()
+    worker.join(5)
+    assert not worker.is_alive() and adapter.finished.is_set()
