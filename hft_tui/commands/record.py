@@ -32,10 +32,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from hft_tui.errors import HftError
     from hft_tui import jit
     from hft_tui.commands.live import feed_settings
     from hft_tui.config import load
+    from hft_tui.errors import HftError
     from hft_tui.feeds.binance_config import live_config
     from hft_tui.feeds.binance_source import BinanceSource
     from hft_tui.recorder import Recorder

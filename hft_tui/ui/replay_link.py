@@ -3,12 +3,12 @@
 Back to start (the home key) is a new session, not a seek: the source is
 rewound and a new engine is built the way the first one was (same settings,
 the strategies' current parameters and on/off switches, the same kill switch,
-so a tripped kill stays tripped), then started from the first event, or from ``--start``. The
-strategies, the simulated exchange, the portfolio and the risk manager all
-start afresh, so a replay played from the start gives the fills of the
-headless backtest of the same files and settings, however often it is
-restarted. Once the data has ended, a seek also begins a new session, played
-from the seek's target.
+so a tripped kill stays tripped), then started from the first event, or from
+``--start``. The strategies, the simulated exchange, the portfolio and the
+risk manager all start afresh, so a replay played from the start gives the
+fills of the headless backtest of the same files and settings, however often
+it is restarted. Once the data has ended, a seek also begins a new session,
+played from the seek's target.
 
 No textual here: the link runs in the app's engine worker thread and is
 driven from the UI thread only through ``send``, ``kill``, ``restart`` and
