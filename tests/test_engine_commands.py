@@ -285,3 +285,22 @@ def test_an_ended_run_still_takes_the_kill_switch_and_stops_on_shutdown():
     adapter.shutdown()
     worker.join(5)
     assert not worker.is_alive() and adapter.finished.is_set()
+
+
+class OnSym(Quoter):
+    defaults = {"size": 10, "sym": 0}
+
+
+def test_a_refused_symbol_parameter_changes_nothing_and_the_engine_goes_on():
+    engine = started(l2_walk(3_000, seed=15), spec(OnSym, "s"))
+    try:
+        engine.command(SetParam("s", "sym", 1))  # this run has one symbol
+        wait_for(lambda: any("symbol 1 is beyond" in line.text for line in engine.logs))
+        slot = engine.slots[0]
+        assert slot.symbols == (0,) and slot.strategy.params["sym"] == 0
+        engine.command(Resume())
+        wait_for(lambda: engine.state in ("ended", "error"))
+    finally:
+        engine.command(Stop())
+        engine.join(10)
+    assert engine.state == "ended" and engine.error == "" and engine.desk.sent >= 1

@@ -98,21 +98,24 @@ class Slot:
             raise StrategyError(f"strategy {self.name}: wake_ticks must be a whole number of ticks, got {ticks!r}")
         if isinstance(timer, bool) or not isinstance(timer, (int, float)) or not 0 <= timer < 1e12:
             raise StrategyError(f"strategy {self.name}: timer_ms must be a number of milliseconds >= 0, got {timer!r}")
-        self.wake_ticks = max(0, operator.index(ticks))
-        self.timer_ns = int(float(timer) * 1_000_000)
         if syms is None:
             sym = s.params.get("sym") if isinstance(s.params, dict) else None
             syms = (sym,) if isinstance(sym, int) else tuple(range(self.n_syms))
         try:
-            self.symbols = tuple(operator.index(x) for x in syms)
+            symbols = tuple(operator.index(x) for x in syms)
         except TypeError:
             raise StrategyError(f"strategy {self.name}: symbols must be symbol indexes (0, 1, ...), got {syms!r}") from None
-        beyond = [x for x in self.symbols if not 0 <= x < self.n_syms]
+        beyond = [x for x in symbols if not 0 <= x < self.n_syms]
         if beyond:
             raise StrategyError(
                 f"strategy {self.name}: symbol {beyond[0]} is beyond this run's "
                 f"{self.n_syms} symbol{'s' if self.n_syms != 1 else ''} (0..{self.n_syms - 1})"
             )
+        # all checked: only now does anything change (a refused run-time change leaves
+        # the slot as it was, and the engine goes on with it)
+        self.wake_ticks = max(0, operator.index(ticks))
+        self.timer_ns = int(float(timer) * 1_000_000)
+        self.symbols = symbols
         if not self.ref_bid:
             self.ref_bid = [0] * self.n_syms
             self.ref_ask = [0] * self.n_syms
