@@ -289,3 +289,36 @@ def test_the_engine_log_says_why_the_feed_is_down():
         engine.command(Stop())
         engine.join(10)
         fake.stop()
+
+
+def test_a_malformed_message_after_a_lost_connection_is_still_logged():
+    from enginekit import config as engine_config
+
+    from hft_tui.engine.commands import Stop
+    from hft_tui.engine.engine import Engine
+
+    fake = FakeBinance(interval=0.02).start()
+    source = BinanceSource(config(fake))
+    engine = Engine(source, [], engine_config(), mode="LIVE")
+
+    def feed_lines():
+        return [x.text for x in engine.logs if x.category == "feed"]
+
+    def wait(cond):
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not cond():
+            time.sleep(0.02)
+        assert cond()
+
+    try:
+        engine.start()
+        assert fake.wait_connections(1)
+        fake.drop()  # the connection is lost: one line, then it reconnects
+        wait(lambda: any("connection lost" in t or "closed" in t for t in feed_lines()))
+        wait(lambda: fake.connected() >= 1 and source.client.connects >= 2)
+        fake.malformed()
+        wait(lambda: any("malformed" in t for t in feed_lines()))
+    finally:
+        engine.command(Stop())
+        engine.join(10)
+        fake.stop()

@@ -76,6 +76,7 @@ class BinanceSource:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop_evt: asyncio.Event | None = None
         self._error: BaseException | None = None
+        self._seen_client = self._seen_decoder = self._latest_error = ""  # see last_error
         self._stopped = False
 
     # --- Source protocol -------------------------------------------------------------
@@ -115,10 +116,17 @@ class BinanceSource:
 
     @property
     def last_error(self) -> str:
-        """The latest connection, snapshot or message error ("" if none yet)."""
+        """The latest connection, snapshot or message error ("" if none yet): whichever
+        of the client's and the decoder's changed last (a connection error of an hour
+        ago must not hide the malformed message of now)."""
         if self._error is not None:
             return f"feed thread died: {self._error}"
-        return self.client.last_error or self.client.decoder.last_error
+        client, decoder = self.client.last_error, self.client.decoder.last_error
+        if decoder != self._seen_decoder:
+            self._seen_decoder, self._latest_error = decoder, decoder
+        if client != self._seen_client:
+            self._seen_client, self._latest_error = client, client
+        return self._latest_error
 
     def health(self) -> dict[str, float | int | str]:
         h = self.client.health()
