@@ -350,6 +350,20 @@ async def test_seek_at_the_end_prefills_a_time_that_is_accepted():
         assert Seek(T0 + 120_000_000) in link.commands
 
 
+async def test_an_offset_counts_from_the_time_when_enter_is_pressed():
+    app, link = replay_app(exch_ts=T0 + 20_000_000)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.pause(0.2)
+        await pilot.press("g")
+        await pilot.pause(0.1)
+        link._snap = replace(link._snap, exch_ts=T0 + 100_000_000)  # the replay played on
+        await pilot.pause(0.3)
+        app.screen.query_one("#when").value = "+5ms"
+        await pilot.press("enter")
+        await pilot.pause(0.1)
+        assert Seek(T0 + 105_000_000) in link.commands  # not 25 ms: a jump back
+
+
 async def test_long_messages_wrap_in_the_seek_and_rearm_dialogs():
     app, _ = replay_app()
     async with app.run_test(size=(80, 24)) as pilot:

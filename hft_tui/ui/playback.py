@@ -69,20 +69,24 @@ class PlaybackKeys:
 
     def action_seek(self) -> None:
         span = getattr(self.link, "span", None)
-        now = self._snap.exch_ts if self._snap else 0
-        if now <= 0 and span:
-            now = span[0]  # nothing played yet: offsets count from the first event
-        if span and span[1] > 0:
-            # at the end the engine's clock may be past the last event (own orders'
-            # latency): a pre-filled time there would be refused on enter
-            now = min(now, span[1])
+
+        def now() -> int:
+            """The time on screen: an offset typed counts from it when enter is pressed."""
+            ts = self._snap.exch_ts if self._snap else 0
+            if ts <= 0 and span:
+                ts = span[0]  # nothing played yet: offsets count from the first event
+            if span and span[1] > 0:
+                # at the end the engine's clock may be past the last event (own orders'
+                # latency): a pre-filled time there would be refused on enter
+                ts = min(ts, span[1])
+            return ts
 
         def done(ts: int | None) -> None:
             if ts is not None:
                 self.link.send(Seek(ts))
                 self.notify(f"seek to {utc_ms(ts)}", timeout=2)
 
-        self.push_screen(SeekScreen(utc_ms(now), now, span), done)
+        self.push_screen(SeekScreen(utc_ms(now()), now, span), done)
 
     def action_restart(self) -> None:
         restart = getattr(self.link, "restart", None)

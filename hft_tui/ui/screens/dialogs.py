@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from rich.table import Table
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -97,8 +99,9 @@ class SeekScreen(ModalScreen[int | None]):
     """Ask for an exchange time to seek a replay to; returns ns or None.
 
     A UTC time (a bare time of day keeps the current date) or an offset from the
-    current time (+10s, -1m); with the data's span known, times past its end are
-    refused here rather than ending the replay.
+    current time (+10s, -1m: from the time when enter is pressed, ``now`` being a
+    function, since a replay plays on while the dialog is open); with the data's
+    span known, times past its end are refused here rather than ending the replay.
     """
 
     DEFAULT_CSS = """
@@ -108,10 +111,10 @@ class SeekScreen(ModalScreen[int | None]):
     """
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="seek.cancel")]
 
-    def __init__(self, current: str, now: int = 0, span: tuple[int, int] | None = None) -> None:
+    def __init__(self, current: str, now: int | Callable[[], int] = 0, span: tuple[int, int] | None = None) -> None:
         super().__init__()
         self.current = current
-        self.now = now
+        self.now = now if callable(now) else (lambda: now)
         self.span = span if span and span[1] > 0 else None
 
     def compose(self) -> ComposeResult:
@@ -130,7 +133,7 @@ class SeekScreen(ModalScreen[int | None]):
         from hft_tui.text import utc_ms
 
         try:
-            ts = parse_time(event.value, self.now, like=self.current)
+            ts = parse_time(event.value, self.now(), like=self.current)
         except ValueError as exc:
             self.query_one("#error", Label).update(str(exc))
             return
