@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hft_tui.events import ASK, BID, CLEAR, EOM, EVENT_DTYPE, LEVEL, SNAPSHOT
-from hft_tui.feeds.binance_sync import LIVE, WAITING, DepthSync
+from hft_tui.feeds.binance_sync import LIVE, MAX_OLD_RUN, WAITING, DepthSync
 from hft_tui.reference import ReferenceBook
 
 
@@ -197,3 +197,25 @@ def test_random_faults_never_leave_a_wrong_live_book(seed, futures):
             s.on_snapshot(0, item, snapshot_events(b, a, item))
         if s.sym[0].state == LIVE:
             assert h.book() == truth[s.sym[0].last_u]
+
+
+def test_update_ids_that_start_again_lower_resync_instead_of_staying_stale():
+    h = Harness()
+    s = h.sync
+    s.on_diff(0, 95, 100, -1, diff_events([((BID, 10), 1)], 100))
+    assert s.on_snapshot(0, 100, snapshot_events({10: 1}, {12: 1}, 100))
+    s.on_diff(0, 101, 101, -1, diff_events([((BID, 10), 2)], 101))
+    s.disconnected()  # a restarted server: its ids begin again at 5
+    s.on_diff(0, 5, 6, -1, diff_events([((BID, 10), 3)], 6))
+    assert s.sym[0].state == WAITING and s.stale(0) and s.sym[0].resyncs == 1
+    assert "update ids went back" in h.logs[-1] and h.requests[-1][0] == 0
+    assert s.on_snapshot(0, 6, snapshot_events({10: 3}, {12: 1}, 6))
+    s.on_diff(0, 7, 7, -1, diff_events([((BID, 9), 1)], 7))
+    assert not s.stale(0) and h.book() == ({10: 3, 9: 1}, {12: 1})
+    # without a disconnect: a few duplicates are dropped, a long run of them resyncs
+    for _ in range(3):
+        s.on_diff(0, 7, 7, -1, diff_events([((BID, 9), 1)], 7))
+    assert s.sym[0].state == LIVE and s.sym[0].old_run == 3
+    for _ in range(MAX_OLD_RUN):
+        s.on_diff(0, 2, 3, -1, diff_events([((BID, 9), 5)], 3))
+    assert s.sym[0].state == WAITING and s.sym[0].resyncs == 2

@@ -265,6 +265,7 @@ class _Converter:
                     runs.add_range(arena, int(rows[j, R_START]), int(end[R_START] + end[R_COUNT]))
                 if last_u != st0.last_u or first != st0.first:  # diffs were applied
                     st0.last_u, st0.first, st0.stale = int(last_u), bool(first), False
+                    st0.old_run = 0  # as DepthSync._live does for each diff it applies
                 if crossed:  # row j2 was applied and crossed the book: it is not handed on
                     st0.crossed += 1
                     sync.resync(0, "crossed book")

@@ -12,8 +12,9 @@ never touches the network and never reads a clock, so the live client and the
 events is the book's job (``hft_tui.book``): the machine applies what it emits
 to its own book only to check it (a crossed book means something was lost).
 
-A gap, a crossed book, bad update ids or (opt-in) a book ticker that disagrees
-with the book at the same update id triggers a *resync* of that symbol alone:
+A gap, a crossed book, bad update ids, ids that went back (after a reconnect, or
+a long run of "old" diffs) or (opt-in) a book ticker that disagrees with the
+book at the same update id triggers a *resync* of that symbol alone:
 the symbol is marked stale, its reason logged, a snapshot requested, and diffs
 buffered until the snapshot arrives. The other symbols carry on.
 """
@@ -44,6 +45,7 @@ LIVE = 1  # in sync: every diff is checked for continuity and applied
 APPLY = 0
 OLD = 1  # the book already holds it (a duplicate, a replay): drop it
 GAP = 2  # something is missing between the book and it: resync
+MAX_OLD_RUN = 1000  # old diffs in a row that mean the update ids started again
 
 
 def continuity(futures: bool, first_since_snapshot: bool, last_u: int, U: int, u: int, pu: int) -> int:
@@ -111,6 +113,7 @@ class SymbolState:
     ticker_mismatches: int = 0
     stale_snapshots: int = 0  # snapshots older than the buffered diffs, fetched again
     old_diffs: int = 0  # diffs the book already holds (duplicates, replays), dropped
+    old_run: int = 0  # of those, how many in a row
     overflows: int = 0  # buffered diffs dropped because the buffer was full
     last_reason: str = ""
 
@@ -234,7 +237,16 @@ class DepthSync:
         verdict = continuity(bool(self.futures), s.first, s.last_u, first, last, prev)
         if verdict == OLD:
             s.old_diffs += 1
+            s.old_run += 1
+            # After a reconnect a stream starts at the present, never behind the book:
+            # a diff the book "already holds" there, or a long run of them, means the
+            # ids started again (a restarted or other server). Waiting for them to catch
+            # up would keep the book stale for good.
+            if s.stale or s.old_run > MAX_OLD_RUN:
+                self._resync(sym, f"update ids went back: book at {s.last_u}, diff u={last}")
+                self._buffer(sym, s, first, last, prev, events)
             return
+        s.old_run = 0
         if verdict == GAP:
             s.gaps += 1
             what = f"pu={prev}" if self.futures and not s.first else f"U={first}"
