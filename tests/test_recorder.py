@@ -256,6 +256,31 @@ def test_a_recording_that_received_nothing_fails_and_says_why(tmp_path, monkeypa
     assert err[-1].startswith(f"error: no market data received from {wrong}") and "404" in err[-1]
 
 
+def test_symbol_rules_are_cached_per_server(tmp_path, monkeypatch):
+    """A local server's or a testnet's tick sizes never stand in for another's."""
+    import json
+
+    from hft_tui.feeds.binance_rest import resolve_instruments
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+
+    class Rest:
+        def __init__(self, base_url, tick):
+            self.base_url, self.tick, self.requests = base_url, tick, 0
+
+        def get(self, path, params):
+            self.requests += 1
+            filters = [{"filterType": "PRICE_FILTER", "tickSize": self.tick},
+                       {"filterType": "LOT_SIZE", "stepSize": "0.00001"}]  # fmt: skip
+            return json.dumps({"symbols": [{"symbol": "BTCUSDT", "filters": filters}]}).encode()
+
+    a, b = Rest("http://127.0.0.1:1000", "0.01"), Rest("http://127.0.0.1:2000", "0.001")
+    for rest, tick in ((a, "0.01"), (b, "0.001"), (a, "0.01"), (b, "0.001")):
+        (inst,) = resolve_instruments(["BTCUSDT"], {}, rest, "/api/v3/exchangeInfo", "spot", 24.0)
+        assert inst.tick_size == tick
+    assert a.requests == b.requests == 1  # each server's answer was cached, apart
+
+
 def test_recording_source_passes_the_feed_error_on_and_names_its_own_failure():
     from hft_tui.feeds.recording_source import RecordingSource
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import threading
 import time
 import urllib.error
@@ -103,9 +104,13 @@ def _retry_after(header: str | None, default: float) -> float:
 
 
 # --- symbol rules (tick and lot sizes) ----------------------------------------------------
-def cache_path(market: str) -> Path:
+def cache_path(market: str, rest_base: str = "") -> Path:
+    """Where the symbol rules of ``market`` as served by ``rest_base`` are kept: one
+    file per server, so that a testnet's or a local server's sizes never stand in for
+    the exchange's."""
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "hft-tui" / f"binance-{market}-symbols.json"
+    host = re.sub(r"[^A-Za-z0-9.-]", "_", urllib.parse.urlsplit(rest_base).netloc) if rest_base else ""
+    return Path(base) / "hft-tui" / f"binance-{market}{'-' + host if host else ''}-symbols.json"
 
 
 def parse_exchange_info(body: bytes, symbols: list[str]) -> dict[str, tuple[str, str]]:
@@ -143,7 +148,7 @@ def resolve_instruments(
         if spec:
             found[sym] = (str(spec["tick_size"]), str(spec["lot_size"]))
     missing = [s for s in symbols if s not in found]
-    cache_file = cache_path(market)
+    cache_file = cache_path(market, rest.base_url if rest is not None else "")
     cache = _read_cache(cache_file)
     now = time.time()
     for sym in list(missing):
