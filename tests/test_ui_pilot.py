@@ -485,3 +485,14 @@ async def test_the_command_palette_offers_the_replay_actions_in_a_replay():
         # Textual's own Quit (no orderly shutdown) and Keys (our help) are not offered twice
         titles = {c.title for c in app.get_system_commands(app.screen)}
         assert "Theme" in titles and not titles & {"Quit", "Keys"}
+
+
+async def test_a_lost_feed_shows_first_on_an_80_column_status_line():
+    feed = (("msgs_per_s", 0.0), ("last_msg_age_s", 12.5), ("resyncs", 3), ("reconnects", 5),
+            ("connected", 0), ("stale_symbols", "BTCUSDT"))  # fmt: skip
+    link = ScriptedLink("LIVE", replace(sample_snapshot("LIVE"), feed=feed))
+    app = HftApp(link, [BTC, ETH])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause(0.3)
+        line = str(app.screen.query_one(StatusBar).render())
+        assert "DISCONNECTED stale BTCUSDT" in line[: 80 - 4]  # within what the line shows

@@ -25,8 +25,8 @@ def format_rate(per_s: float) -> str:
 def feed_text(feed: tuple[tuple[str, float | int | str], ...]) -> tuple[str, str]:
     """A live feed's health in a few cells, and the recording marker ("" when not).
 
-    Messages per second, age of the last message, resyncs and reconnects; the
-    stale symbols and a lost connection when there are any.
+    Messages per second, age of the last message, resyncs and reconnects (what
+    goes wrong, a lost connection and stale symbols, is ``feed_alarm``'s).
     """
     h = dict(feed)
     if "msgs_per_s" not in h:
@@ -34,13 +34,21 @@ def feed_text(feed: tuple[tuple[str, float | int | str], ...]) -> tuple[str, str
     age = float(h.get("last_msg_age_s", -1))
     parts = [f"{float(h['msgs_per_s']):.0f} msg/s", f"age {age:.1f}s" if age >= 0 else "age -"]
     parts.append(f"rs {h.get('resyncs', 0)} rc {h.get('reconnects', 0)}")
-    if not h.get("connected", 1):
-        parts.append("DISCONNECTED")
-    if h.get("stale_symbols"):
-        parts.append(f"stale {h['stale_symbols']}")
     rec = h.get("recording")
     marker = "" if rec is None else ("REC FAILED" if str(rec).startswith("failed") else "REC")
     return " ".join(parts), marker
+
+
+def feed_alarm(feed: tuple[tuple[str, float | int | str], ...]) -> str:
+    """A lost connection and the stale symbols ("" when all is well): shown before
+    the figures, so that an 80-column status line keeps them."""
+    h = dict(feed)
+    parts = []
+    if "msgs_per_s" in h and not h.get("connected", 1):
+        parts.append("DISCONNECTED")
+    if h.get("stale_symbols"):
+        parts.append(f"stale {h['stale_symbols']}")
+    return " ".join(parts)
 
 
 class StatusBar(Widget):
@@ -103,6 +111,9 @@ class StatusBar(Widget):
             frac = snap.progress if fraction is None else fraction
             pct = f"{frac * 100:.1f}%" if frac is not None else "-"
             text.append(f" {pct} @ {speed} ")
+        alarm = feed_alarm(snap.feed)
+        if alarm:
+            text.append(f" {alarm} ", style=app_style(self.app, "loss", bold=True))
         if snap.feed_latency_ns:
             text.append(f" lat {snap.feed_latency_ns / 1e6:.1f}ms ")
         text.append(f" {format_rate(snap.events_per_s)} ")
@@ -131,4 +142,5 @@ def _status_key(snap: Snapshot) -> tuple:
         snap.speed,
         None if snap.progress is None else round(snap.progress, 3),
         feed_text(snap.feed),
+        feed_alarm(snap.feed),
     )
