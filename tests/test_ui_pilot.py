@@ -225,6 +225,13 @@ async def test_help_lists_every_binding_with_its_id():
         await pilot.pause(0.1)
         keys = {row[2]: row[0] for row in app.screen.rows}
         assert keys["replay.faster"] == "+ =" and {"replay.seek", "replay.start"} <= set(keys)
+    app, _ = make_app(mode="LIVE")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause(0.2)
+        await pilot.press("question_mark")
+        await pilot.pause(0.1)
+        ids = {row[2] for row in app.screen.rows}
+        assert "kill" in ids and not ids & {"replay.step", "replay.play", "replay.seek"}  # a feed cannot wait
 
 
 async def test_pause_toggles():

@@ -13,8 +13,6 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.dom import DOMNode
 from textual.keys import format_key
 
-#: keys that only some modes have (replay controls; pause not live): help lists them there only
-MODE_ACTIONS = frozenset({"speed", "step_second", "seek", "restart", "toggle_pause"})
 #: Textual's own palette entries that ours replace: its Quit skips the orderly
 #: shutdown (cancel everything, confirm), its Keys repeats our help
 REPLACED_SYSTEM_COMMANDS = frozenset({"Quit", "Keys"})
@@ -34,9 +32,9 @@ def help_rows(app: Any, nodes: Iterable[DOMNode], keymap: Mapping[str, str]) -> 
             if not isinstance(binding, Binding) or binding.id in seen:
                 continue
             seen.add(binding.id)
-            target = app if binding.action.startswith("app.") or node is app else node
             name = binding.action.split("(", 1)[0].rsplit(".", 1)[-1]
-            if name in MODE_ACTIONS and target.check_action(name, ()) is False:
+            on_app = binding.action.startswith("app.") or node is app
+            if on_app and not app.mode_allows(name):  # e.g. seek in the sim
                 continue
             keys = keymap.get(binding.id or "", binding.key)
             # as typed ("?", "."), not as Textual names them ("question_mark", "full_stop")

@@ -96,11 +96,17 @@ class PlaybackKeys:
             self.link.send(Seek(0))
         self.notify("back to start", timeout=2)
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        # False hides a key that cannot apply in this mode (the footer of an 80-column
-        # terminal has no room for it); None shows it greyed while it cannot apply now
-        if action == "toggle_pause" and self.mode == "LIVE":
+    def mode_allows(self, action: str) -> bool:
+        """False for a key that can never apply in this mode (help does not list it)."""
+        if action in ("toggle_pause", "step") and self.mode == "LIVE":
             return False  # a live feed cannot wait: paper orders would sit on a frozen book
-        if action in ("speed", "step", "step_second", "seek", "restart") and self.mode != "REPLAY":
-            return False if action != "step" else (False if not self._paused else True)
+        return not (action in ("speed", "step_second", "seek", "restart") and self.mode != "REPLAY")
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # False hides a key that cannot apply (the footer of an 80-column terminal has
+        # no room for it): never in this mode, or a sim's step while it plays
+        if not self.mode_allows(action):
+            return False
+        if action == "step" and self.mode != "REPLAY":
+            return self._paused
         return True
