@@ -209,8 +209,37 @@ def test_intents_that_make_no_order_are_refused_and_counted_not_fatal():
     assert slot.error == "" and slot.state == "ACTIVE"
     assert slot.strategy.results == [None, None, None, None, False, False, False, False, True, True]
     assert engine.risk.rejections == {"bad_order": 6, "unknown_order": 2}
-    assert sum("rejected (" in line.text for line in engine.logs) == 8
+    # every refusal counted; the second "order 999999 is not open" in the same second not logged again
+    assert sum("rejected (" in line.text for line in engine.logs) == 7
     assert engine.desk.sent == 2 and engine.desk.cancels == 2 and engine.desk.replaces == 0
     # on_stop comes after the end of the data: nothing new is sent
     assert slot.strategy.at_stop == (None, 0)
     assert any("not sent: the run has ended" in line.text for line in engine.logs)
+
+
+class Stubborn(Strategy):
+    """Sends the same impossible order at every best-price move."""
+
+    wake_ticks = 1
+
+    def on_start(self, ctx):
+        self.wakes = 0
+
+    def on_wake(self, ctx):
+        self.wakes += 1
+        ctx.buy(0, 100)
+
+
+def test_the_same_refusal_is_logged_once_a_second_and_always_counted():
+    import re
+
+    ev = l2_walk(600, seed=5, gap_ns=10_000_000)  # about 6 s of event time
+    engine = Engine(ArraySource(ev, batch=50), [spec(Stubborn, "s")], config())
+    engine.run()
+    wakes = engine.slots[0].strategy.wakes
+    assert wakes > 100 and engine.risk.rejections == {"bad_order": wakes}
+    lines = [x.text for x in engine.logs if x.category == "risk"]
+    seconds = (int(ev["exch_ts"][-1]) - int(ev["exch_ts"][0])) / 1e9
+    assert 2 <= len(lines) <= seconds + 2
+    told = sum(1 + int(m.group(1)) if (m := re.search(r"and (\d+) more like it", t)) else 1 for t in lines)
+    assert wakes - 200 < told <= wakes  # the repeats after the last line are counted, not yet told

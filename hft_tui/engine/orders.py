@@ -35,6 +35,7 @@ def _plain(x: Any) -> Any:
 
 
 STATE_AFTER = {ORDER_ACK: "accepted", ORDER_REPLACED: "accepted"}
+REFUSAL_QUIET_NS = 1_000_000_000  # the same refusal is logged at most once a second
 CANCEL_REFUSED = (REJ_CANCEL_TOO_LATE, REJ_CANCEL_UNKNOWN)
 
 
@@ -46,8 +47,26 @@ class OrderDesk:
         self.sent = 0
         self.cancels = 0
         self.replaces = 0
+        self._refusals: dict[tuple[int, str], list[int]] = {}  # (slot, text) -> [last logged, not logged since]
 
     # --- intents -------------------------------------------------------------------------
+    def _refused(self, slot: Slot) -> None:
+        """Log the risk manager's refusal (it has counted it). The same refusal again
+        within a second of event time is only counted (a strategy quoting into a stale
+        feed would fill the log twice a second); the next line says how many."""
+        e = self.e
+        text = e.risk.last_message
+        key = (slot.index, text)
+        seen = self._refusals.get(key)
+        if seen is not None and e.now - seen[0] < REFUSAL_QUIET_NS:
+            seen[1] += 1
+            return
+        if len(self._refusals) >= 4096:
+            self._refusals.clear()  # texts carry prices: keep the table small
+        self._refusals[key] = [e.now, 0]
+        more = f" (and {seen[1]} more like it)" if seen and seen[1] else ""
+        e.log("risk", slot.name, text + more, "warning")
+
     def _check_args(self, qty: object, px: object, sym: object, kind: object) -> None:
         # A strategy bug, reported as the strategy's error (it is stopped). Values of
         # the right type that make no order (a size of 0, a price below 1 tick, a
@@ -75,7 +94,7 @@ class OrderDesk:
         bb, ba = e.xl.bests(sym) if 0 <= sym < e.n_syms else (None, None)
         reason = e.risk.check_order(slot.name, sym, side, px, qty, kind, now, bb, ba)
         if reason is not None:
-            e.log("risk", slot.name, e.risk.last_message, "warning")
+            self._refused(slot)
             return None
         oid = e.xl.new_order(sym, side, 0 if px is None else px, qty, kind, now, slot.index)
         if oid < 0:  # the exchange could not take it (order table or output full)
@@ -95,10 +114,10 @@ class OrderDesk:
         order = slot.orders.get(order_id)
         if order is None or order_id in slot.asked_cancel:
             if order is None and e.risk.check_cancel(slot.name, order_id) is not None:
-                e.log("risk", slot.name, e.risk.last_message, "warning")  # counted: unknown_order
+                self._refused(slot)  # counted: unknown_order
             return False
         if e.risk.check_cancel(slot.name, order_id) is not None:
-            e.log("risk", slot.name, e.risk.last_message, "warning")
+            self._refused(slot)
             return False
         self._send_cancel(slot, order_id)
         return True
@@ -136,7 +155,7 @@ class OrderDesk:
         order = slot.orders.get(order_id)
         if order is None or order_id in slot.asked_cancel or not slot.live:
             if order is None and slot.live and e.risk.check_replace(slot.name, order_id, px, qty, e.now, None, None):
-                e.log("risk", slot.name, e.risk.last_message, "warning")  # counted: unknown_order
+                self._refused(slot)  # counted: unknown_order
             return False
         if e.state == "ended":
             e.log("order", slot.name, f"replace of #{order_id} not sent: the run has ended", "warning")
@@ -144,7 +163,7 @@ class OrderDesk:
         now = e.now
         bb, ba = e.xl.bests(order.sym)
         if e.risk.check_replace(slot.name, order_id, px, qty, now, bb, ba) is not None:
-            e.log("risk", slot.name, e.risk.last_message, "warning")
+            self._refused(slot)
             return False
         # ctx.replace's qty is the new open size; the exchange wants the new total. None
         # sends 0: the exchange keeps what it has. Our own figures may be out of date (an
