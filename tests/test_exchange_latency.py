@@ -97,6 +97,8 @@ def test_config_section_and_bad_values():
         from_config(load(overrides=["exchange.latency=1"], use_user_file=False))
     with pytest.raises(ConfigError, match="entry_latency_max_ns"):
         ExchangeConfig(entry_latency="uniform", entry_latency_ns=10, entry_latency_max_ns=5)
+    with pytest.raises(ConfigError, match=r"^config \(command line\): exchange.out_capacity must be at least 784"):
+        from_config(load(overrides=["exchange.out_capacity=1"], use_user_file=False))
 
 
 def test_latencies_are_bounded_so_that_times_cannot_overflow():

@@ -61,6 +61,13 @@ class ExchangeConfig:
         for name in ("max_orders", "max_open_per_side", "max_walk_levels", "out_capacity"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"config: exchange.{name} must be >= 1")
+        # room for what one message or action can emit, twice (hft_tui.exchange.layout)
+        need = 2 * (2 * self.max_open_per_side + self.max_walk_levels + 8)
+        if self.out_capacity < need:
+            raise ConfigError(
+                f"config: exchange.out_capacity must be at least {need} with max_open_per_side "
+                f"{self.max_open_per_side} and max_walk_levels {self.max_walk_levels}, got {self.out_capacity}"
+            )
 
 
 def from_config(cfg: Mapping[str, Any]) -> ExchangeConfig:
