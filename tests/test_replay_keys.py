@@ -237,13 +237,21 @@ async def test_seek_after_the_end_plays_again_from_the_target(recorded, events):
         await pilot.press("q")
 
 
-async def test_a_speed_chosen_after_the_end_holds_for_the_next_session(recorded):
+def max_speed_replay(recorded):
+    """A replay of ``recorded`` at max speed: (link, app, the link's latest snapshot)."""
     cfg = settings()
     link = open_replay([str(recorded)], specs(cfg), cfg, speed=None)
-    app = make_app(link)
-    snap = link.latest
+    return link, make_app(link), link.latest
+
+
+async def until_ended(pilot, snap) -> None:
+    await wait_until(pilot, lambda: snap() is not None and snap().engine_state == "ended")
+
+
+async def test_a_speed_chosen_after_the_end_holds_for_the_next_session(recorded):
+    link, app, snap = max_speed_replay(recorded)
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_until(pilot, lambda: snap() is not None and snap().engine_state == "ended")
+        await until_ended(pilot, snap)
         await pilot.press("minus")  # max -> 100x, said at once though the engine has ended
         await wait_until(pilot, lambda: snap().speed == 100.0)
         first = link.engine
@@ -256,12 +264,9 @@ async def test_a_speed_chosen_after_the_end_holds_for_the_next_session(recorded)
 
 
 async def test_the_kill_switch_and_a_rearm_still_act_after_the_end(recorded):
-    cfg = settings()
-    link = open_replay([str(recorded)], specs(cfg), cfg, speed=None)
-    app = make_app(link)
-    snap = link.latest
+    link, app, snap = max_speed_replay(recorded)
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_until(pilot, lambda: snap() is not None and snap().engine_state == "ended")
+        await until_ended(pilot, snap)
         assert link.engine.desk.orders  # quotes still resting when the data ended
         await pilot.press("ctrl+k")
         await wait_until(pilot, lambda: snap().killed and snap().global_state == "HALTED")
