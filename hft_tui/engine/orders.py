@@ -145,7 +145,8 @@ class OrderDesk:
 
     def replace(self, slot: Slot, order_id: int, px: int | None, qty: int | None) -> bool:
         e = self.e
-        px, qty = _plain(px), _plain(qty)
+        if (px is not None and type(px) is not int) or (qty is not None and type(qty) is not int):
+            px, qty = _plain(px), _plain(qty)  # (the mm's every requote: check before converting)
         if px is not None and type(px) is not int:
             raise ValueError(f"replace price must be an int of ticks, got {px!r}")
         if qty is not None and type(qty) is not int:

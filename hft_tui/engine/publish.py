@@ -28,6 +28,8 @@ class Publisher:
         self._last_events = 0
         self._rate = 0.0
         self._interval = engine.settings.snapshot_ms / 1000.0
+        self._limits_of: object = None  # the risk config _limits were taken from
+        self._limits: tuple = ()
 
     def maybe_publish(self) -> None:
         if not self.enabled:
@@ -52,6 +54,14 @@ class Publisher:
         self.count += 1
         if self.notify is not None:
             self.notify()
+
+    def _limit_settings(self) -> tuple:
+        """The global limits as (key, value), rebuilt only when a limit changed (the
+        risk manager replaces its frozen config then), not at every snapshot."""
+        config = self.e.risk.config
+        if config is not self._limits_of:
+            self._limits_of, self._limits = config, config.global_values().items()
+        return self._limits
 
     def build(self) -> Snapshot:
         e = self.e
@@ -80,7 +90,7 @@ class Publisher:
             log=e.log_tail(LOG_TAIL),
             pnl=e.portfolio.views(),
             limits=risk.limits_view(e.now),
-            limit_settings=risk.config.global_values().items(),
+            limit_settings=self._limit_settings(),
             rejections=tuple(risk.rejections.items()),
             strategies=tuple(
                 StrategyView(
