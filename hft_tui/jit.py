@@ -77,6 +77,18 @@ def is_warm(kernel_list: Iterable[Any]) -> bool:
     return all(is_cached(k) for k in kernel_list)
 
 
+def entry_point(dispatcher: Any, *args: Any) -> Any:
+    """The compiled function of ``dispatcher`` for arguments like ``args``, to be called
+    without numba's type dispatch: that dispatch costs a few microseconds per call
+    (typing every argument), several times the call itself, and the engine makes such
+    calls at every stop and for every order. Compiles (or loads from the cache) for
+    those argument types; runs nothing."""
+    try:
+        return dispatcher.compile(tuple(dispatcher.typeof_pyval(a) for a in args))
+    except AttributeError:  # another numba: dispatch as usual
+        return dispatcher
+
+
 def sources_fingerprint(root: Path) -> str:
     """Hash of every package source file that holds jitted code."""
     digest = hashlib.sha256()

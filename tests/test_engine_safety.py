@@ -5,6 +5,8 @@ from __future__ import annotations
 import threading
 import time
 
+import pytest
+
 from enginekit import ArraySource, Recorder, config, l2_walk, spec
 
 from hft_tui.engine.commands import Kill, Stop
@@ -73,10 +75,12 @@ def test_kill_acts_before_the_next_event_and_cancels_everything():
     assert any("KILL SWITCH" in line.text for line in engine.logs)
 
 
-def test_kill_switch_under_load_threaded():
+@pytest.mark.parametrize("names", [["mm", "grid"], ["mm"]])  # mm alone: its jitted requotes (fast_quote)
+def test_kill_switch_under_load_threaded(names):
     cfg = config()
     source = SimSource(max_events=50_000_000)
-    engine = Engine(source, load_strategies(["mm", "grid"], cfg), cfg, mode="SIM")
+    engine = Engine(source, load_strategies(names, cfg), cfg, mode="SIM")
+    assert (engine.fast is not None) == (names == ["mm"])
     engine.start()
     try:
         deadline = time.monotonic() + 60
@@ -88,10 +92,12 @@ def test_kill_switch_under_load_threaded():
             time.sleep(0.001)
         assert engine.control.killed
         next_id = int(engine.xl.ints[C_NEXT_ID])
+        replaces = engine.desk.replaces
         events = engine.events_total
         while engine.events_total < events + 200_000 and time.monotonic() < deadline:
             time.sleep(0.01)
         assert int(engine.xl.ints[C_NEXT_ID]) == next_id  # no order reached the exchange since
+        assert engine.desk.replaces == replaces  # nor a replace
         assert all(s.state == HALTED for s in engine.slots)
         assert not engine.desk.orders
     finally:

@@ -13,14 +13,18 @@ from __future__ import annotations
 import time
 
 import numpy as np
+import pytest
 
 from hft_tui.book import Book
 from hft_tui.config import load
+from hft_tui.engine.clock import NO_DEADLINE
 from hft_tui.engine.commands import Pause, Resume, Seek, Step, Stop
 from hft_tui.engine.engine import Engine
 from hft_tui.events import EOM
 from hft_tui.feeds.replay import ReplaySource
+from hft_tui.feeds.sim_source import SimSource
 from hft_tui.strategies.base import Strategy
+from hft_tui.strategies.loader import load_strategies
 from hft_tui.tickfile import TickWriter
 from enginekit import BTC, Recorder, config, l2_walk, spec
 
@@ -159,6 +163,39 @@ def test_a_seek_back_starts_the_order_rate_afresh(tmp_path):
         assert engine.state == "ended"
         assert engine.desk.sent > sent + 10  # it traded on after the seek
         assert engine.risk.rejections == {}
+    finally:
+        engine.command(Stop())
+        engine.join(10)
+
+
+@pytest.mark.parametrize("where", [0.3, 0.8])  # back, forward (the seek comes at about half-way)
+def test_a_seek_with_an_answer_in_flight_plays_on(tmp_path, where):
+    """An answer that calls a hook (a fill) on its way when the seek comes: its
+    order is gone, and so is the deadline it set (the runner stopped at that old
+    time again and again, and the replay never moved on)."""
+    path = tmp_path / "sim.hft"
+    src = SimSource(seed=3, max_events=300_000)
+    src.start()
+    with TickWriter(path, src.instruments[0]) as w:
+        while (batch := src.read(1 << 12)) is not None:
+            w.write(batch)
+    cfg = load(use_user_file=False, overrides=["engine.batch_events=512", "exchange.response_latency_ns=50000000"])
+    source = ReplaySource([path])
+    first, last = source.first_ts, source.last_ts
+    engine = Engine(source, load_strategies(["mm"], cfg), cfg, mode="REPLAY")
+    seeks = []
+
+    def seek_in_flight(e):
+        if not seeks and e.now > first + (last - first) // 2 and e.desk.due != NO_DEADLINE:
+            seeks.append(e.now)
+            e.command(Seek(first + int((last - first) * where)))
+
+    engine.on_batch = seek_in_flight
+    engine.start()
+    try:
+        engine.join(60)
+        assert seeks and engine.state == "ended"
+        assert engine.events_total > 300_000 * where  # played on to the end after the seek
     finally:
         engine.command(Stop())
         engine.join(10)

@@ -109,6 +109,8 @@ def run_info(engine: Engine, wall_s: float) -> dict[str, Any]:
         "fills": engine.desk.n_fills,
         # where the exchange runner handed back to Python (depends on the batch size)
         "runner_stops": {STOP_NAMES.get(k, str(k)): n for k, n in enumerate(engine.xl.stops) if n},
+        # the market maker's wake-ups done in jitted code, and those it left to Python
+        "fast_mm": None if engine.fast is None else {"wakes": engine.fast.wakes, "declined": dict(sorted(engine.fast.declined.items()))},
         "versions": {
             "hft_tui": __version__,
             "python": platform.python_version(),

@@ -12,6 +12,8 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 
 @dataclass(frozen=True)
 class Kill:
@@ -97,15 +99,19 @@ class KillSwitch:
     def __init__(self) -> None:
         self._flag = threading.Event()
         self.reason = ""
+        #: the same flag for jitted code (the market maker's fast path reads it)
+        self.flag = np.zeros(1, np.int64)
         #: the flag as a bound method (``kill.tripped_now()``), for loops that check it per step
         self.tripped_now = self._flag.is_set
 
     def trip(self, reason: str = "kill switch") -> None:
         self.reason = reason
+        self.flag[0] = 1
         self._flag.set()
 
     def reset(self) -> None:
         self.reason = ""
+        self.flag[0] = 0
         self._flag.clear()
 
     @property

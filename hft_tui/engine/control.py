@@ -220,7 +220,7 @@ class Controller:
         if seek is None:
             raise HftError("this source cannot seek")
         e.desk.drop_all("seek")
-        e.inbox.clear()
+        e.desk.clear_inbox()
         if seek(ts):
             e.xl.reset()  # back in time: a fresh book, rebuilt from the start
             self.reread = True  # the rest of the current batch is not played

@@ -18,6 +18,10 @@ the engine
 - publishes a snapshot at most every ``snapshot_ms`` of wall time if a viewer
   asked for them.
 
+The built-in market maker alone on one symbol has most of its wake-ups done
+inside the runner (``fast_quote``): the engine arms that path before each run
+and enters what it sent after it (``fast_link``), as its own stops would have.
+
 Everything that decides fills and results depends on the events only: where a
 batch or a pacing stop falls changes nothing, because wake conditions are
 evaluated at every message boundary where one can hold (the runner stops
@@ -30,15 +34,15 @@ from __future__ import annotations
 import queue
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from hft_tui.engine import exchange_link
-from hft_tui.engine.clock import NO_DEADLINE, Pacer
+from hft_tui.engine.clock import Pacer
 from hft_tui.engine.commands import Command, Kill, KillSwitch
 from hft_tui.engine.context import EngineContext
 from hft_tui.engine.control import Controller
+from hft_tui.engine.fast_link import FastQuote
 from hft_tui.engine.feed_watch import FeedWatch
 from hft_tui.engine.journal import Journal
 from hft_tui.engine.orders import OrderDesk
@@ -103,11 +107,6 @@ class Engine:
         self.stops = 0
         self.state = "starting"
         self.error = ""
-        # own-order events on their way to the strategy (response latency);
-        # _due: when the first one that calls a hook arrives (acks and replaces
-        # need no stop of their own: they are applied at the next stop)
-        self.inbox: deque[tuple] = deque()
-        self._due = NO_DEADLINE
         self._timer_min = NO_TIMER
         # the batch being processed, the runner's position in it, the tape's
         self._events: Any = None
@@ -119,6 +118,7 @@ class Engine:
         self._thread: threading.Thread | None = None
         self._started = False
         self.last_kill_us: float | None = None
+        self.fast = FastQuote.build(self)  # the market maker's jitted requotes, or None
         self.slots_changed()
 
     # --- viewer side (any thread) -------------------------------------------------------
@@ -193,6 +193,8 @@ class Engine:
         commands_empty = self.commands.empty
         pacer = self.pacer
         publisher = self.publisher
+        fast = self.fast
+        desk = self.desk
         if events.flags.writeable:
             # One array type for every jitted kernel (tick files are read-only maps):
             # numba compiles each kernel once instead of twice.
@@ -216,7 +218,7 @@ class Engine:
                 i = self._pos = self._tape_pos = j
                 continue
             end = n
-            fixed = min(self.sampler.next_sample, self._due, self._timer_min)  # mid grid: the runner's
+            fixed = min(self.sampler.next_sample, desk.due, self._timer_min)  # mid grid: the runner's
             deadline = fixed
             if control.paused:
                 if not control.step_pending:
@@ -226,7 +228,11 @@ class Engine:
                 deadline = min(deadline, step_deadline)
             if pacer.speed is not None and not control.paused:  # a step is not paced: it jumps
                 deadline = min(deadline, pacer.horizon(self.now))
+            if fast is not None:
+                fast.before_run()
             j = xl.run(events, i, end, deadline)
+            if fast is not None:
+                fast.after_run()
             self.sampler.after_run()
             if control.paused:
                 control.stepped(events, i, j)
@@ -283,18 +289,8 @@ class Engine:
     def _after_stop(self) -> None:
         now = self.now
         xl = self.xl
-        own = xl.take_own()
-        inbox = self.inbox
-        if own:
-            inbox.extend(own)
-            if self._due == NO_DEADLINE:
-                self._due = self.desk.first_due(inbox)
-        if inbox and inbox[0][1] <= now:
-            due = []
-            while inbox and inbox[0][1] <= now:
-                due.append(inbox.popleft())
-            self.desk.on_events(due)
-            self._due = self.desk.first_due(inbox) if inbox else NO_DEADLINE
+        self.desk.receive(xl.take_own())
+        self.desk.deliver(now)
         if now >= self.sampler.next:
             self.sampler.due(now)
         if self.kill.tripped_now():
@@ -361,10 +357,10 @@ class Engine:
     def _finish(self) -> None:
         if self.state in ("running", "paused"):
             self.state = "ended"  # (before on_stop: the desk sends nothing new from now on)
-        if self.inbox:  # responses still on their way when the data ended
-            self.now = max(self.now, self.inbox[-1][1])
-            self.desk.on_events(list(self.inbox))
-            self.inbox.clear()
+        if self.desk.inbox:  # responses still on their way when the data ended
+            self.now = max(self.now, self.desk.inbox[-1][1])
+            self.desk.on_events(list(self.desk.inbox))
+            self.desk.clear_inbox()
         for slot in self.slots:
             if slot.started and slot.state != HALTED:
                 self.call_hook(slot, slot.strategy.on_stop, slot.ctx)

@@ -32,9 +32,11 @@ from hft_tui.exchange.intents import cancel as x_cancel
 from hft_tui.exchange.intents import replace as x_replace
 from hft_tui.exchange.intents import submit as x_submit
 from hft_tui.exchange.layout import C_FEED_NOW, C_NOUT, O_AHEAD, O_ID, QSCALE, S_LAST_ASK, S_LAST_BID, S_WAKE_TICKS, view
+from hft_tui.engine import fast_quote
 from hft_tui.engine.runner import drive
 from hft_tui.exchange.run import exchange_flush, exchange_run
 from hft_tui.instrument import Instrument
+from hft_tui.jit import entry_point
 
 NO_PX = int(NO_PRICE)
 BOOK_WINDOW = 1 << 14
@@ -45,18 +47,6 @@ _RUNNERS: dict[bool, Any] = {}  # events writeable? -> compiled runner
 _INTENTS: dict[str, Any] = {}  # order-entry kernel -> compiled function
 GRID_ROWS = 256  # mid-grid rows the runner can hold between two returns
 NO_GRID = 1 << 62
-
-
-def entry_point(dispatcher: Any, *args: Any) -> Any:
-    """The compiled function of ``dispatcher`` for arguments like ``args``, to be called
-    without numba's type dispatch: that dispatch costs a few microseconds per call
-    (typing every argument), several times the call itself, and the engine makes such
-    calls at every stop and for every order. Compiles (or loads from the cache) for
-    those argument types; runs nothing."""
-    try:
-        return dispatcher.compile(tuple(dispatcher.typeof_pyval(a) for a in args))
-    except AttributeError:  # another numba: dispatch as usual
-        return dispatcher
 
 
 def _intent(name: str, dispatcher: Any, *args: Any) -> Any:
@@ -120,6 +110,12 @@ class ExchangeLink:
         self._mult = [ins.tick_value * ins.lot_value for ins in self.instruments]
         self._maker_bps = self.config.maker_fee_bps
         self._taker_bps = self.config.taker_fee_bps
+        # the market maker's fast path (``fast_quote``): its state, unarmed until the
+        # engine arms it; the kill flag and the risk manager's rate windows it reads
+        self.fq, self.fqf = fast_quote.new_state()
+        self.kflag = np.zeros(1, np.int64)
+        no_ring, no_st = np.zeros(0, np.int64), np.zeros(4, np.int64)
+        self.rates = (no_ring, no_st, no_ring, no_st)
         self.reset()
 
     def reset(self) -> None:
@@ -152,9 +148,11 @@ class ExchangeLink:
         if events is not self._run_events:
             self._run_events = events
             self._run = _RUNNERS.get(events.flags.writeable) or self._runner(events)
+        r = self.rates
         i, reason, due = self._run(
             self.book, self.ints, self.floats, self.out, events, start, end,
             self.mask, self.watch_sym, self.wake_ticks, deadline, self.grid, self.mid_ns,
+            self.fq, self.fqf, self.kflag, r[0], r[1], r[2], r[3],
         )
         self.reason = reason
         self.stop_deadline = due
@@ -165,7 +163,8 @@ class ExchangeLink:
         """The compiled ``drive`` for this kind of event array, called without numba's
         type dispatch (the book state is a tuple of arrays; the engine calls the
         runner at every stop)."""
-        run = entry_point(drive, self.book, self.ints, self.floats, self.out, events, 0, 0, 0, -1, 1, 0, self.grid, 0)
+        run = entry_point(drive, self.book, self.ints, self.floats, self.out, events, 0, 0, 0, -1, 1, 0, self.grid, 0,
+                          self.fq, self.fqf, self.kflag, *self.rates)  # fmt: skip
         _RUNNERS[events.flags.writeable] = run
         return run
 
@@ -210,12 +209,16 @@ class ExchangeLink:
 
     def take_own(self) -> list[tuple]:
         """Own-order events written since the last call (ORDER_NEW left out), as tuples."""
-        n = self.ints.item(C_NOUT)
-        if not n:
+        if not self.ints.item(C_NOUT):
             return []
-        rows = self.out[:n].tolist()
+        return [r for r in self.take_own_raw() if r[5] != ORDER_NEW]
+
+    def take_own_raw(self) -> list[tuple]:
+        """As ``take_own`` with ORDER_NEW kept: indexes as the exchange counted them."""
+        n = self.ints.item(C_NOUT)
+        rows = self.out[:n].tolist() if n else []
         self.ints[C_NOUT] = 0
-        return [r for r in rows if r[5] != ORDER_NEW]
+        return rows
 
     after_messages = staticmethod(after_messages)
     count_messages = staticmethod(count_messages)

@@ -9,6 +9,7 @@ the exchange emitted them.
 
 from __future__ import annotations
 
+from collections import deque
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -48,6 +49,11 @@ class OrderDesk:
         self.cancels = 0
         self.replaces = 0
         self._refusals: dict[tuple[int, str], list[int]] = {}  # (slot, text) -> [last logged, not logged since]
+        # own-order events on their way to the strategy (response latency); due: when
+        # the first one that calls a hook arrives (the runner's deadline: acks and
+        # replaces need no stop of their own, they are applied at the next stop)
+        self.inbox: deque[tuple] = deque()
+        self.due = NO_DEADLINE
 
     # --- intents -------------------------------------------------------------------------
     def _refused(self, slot: Slot) -> None:
@@ -175,12 +181,20 @@ class OrderDesk:
             e.log("order", slot.name, f"replace of #{order_id} not sent: exchange busy", "warning")
             return False
         e.risk.on_replace_sent(order_id, px, qty, now)
-        self.replaces += 1
-        if e.verbose:
-            size = order.leaves if qty is None else qty
-            e.log_later("order", slot.name, self._order_text, "replace", order.side, order.sym, size,
-                        order.px if px is None else px, order_id)  # fmt: skip
+        self._replace_sent(slot, order, px, qty, now)
         return True
+
+    def fast_replaced(self, slot: Slot, order_id: int, px: int, mid2: int, now: int) -> None:
+        """A price-only replace the market maker's jitted path sent at ``now`` (``fast_link``)."""
+        self.e.risk.fast_replace_sent(order_id, px, mid2, now)
+        self._replace_sent(slot, slot.orders[order_id], px, None, now)
+
+    def _replace_sent(self, slot: Slot, order: OwnOrder, px: int | None, qty: int | None, now: int) -> None:
+        self.replaces += 1
+        if self.e.verbose:
+            size = order.leaves if qty is None else qty
+            self.e.journal.add_later(now, "order", slot.name, self._order_text, ("replace", order.side, order.sym, size,
+                                     order.px if px is None else px, order.order_id))  # fmt: skip
 
     def cancel_everything(self, why: str) -> int:
         """Kill switch / stop: a cancel for every open order of every strategy."""
@@ -197,6 +211,28 @@ class OrderDesk:
             self._close(e.slots[order.slot], order, ORDER_CANCELED, -1, reason)
 
     # --- exchange events -----------------------------------------------------------------
+    def receive(self, own: list[tuple]) -> None:
+        """Own-order events the exchange wrote, into the inbox."""
+        if own:
+            self.inbox.extend(own)
+            if self.due == NO_DEADLINE:
+                self.due = self.first_due(self.inbox)
+
+    def deliver(self, now: int) -> None:
+        """Apply the events in the inbox whose response time has come."""
+        inbox = self.inbox
+        if inbox and inbox[0][1] <= now:
+            due = []
+            while inbox and inbox[0][1] <= now:
+                due.append(inbox.popleft())
+            self.on_events(due)
+            self.due = self.first_due(inbox) if inbox else NO_DEADLINE
+
+    def clear_inbox(self) -> None:
+        """Forget the events in flight (a seek: their orders are gone)."""
+        self.inbox.clear()
+        self.due = NO_DEADLINE
+
     def first_due(self, inbox: Any) -> int:
         """Arrival time of the first event in ``inbox`` that calls a strategy hook."""
         for rec in inbox:

@@ -15,6 +15,8 @@ that moment: they only have to reach the desk before the next decision. So
   every answer due by then, in order, before any strategy is woken;
 - when a watched best price left its band at that same message boundary
   (``exchange_run`` reports the own event first and does not look at prices);
+- when a watched best price moved, unless the market maker's fast path did
+  the wake-up itself (``fast_quote``: then it goes on);
 - on every other stop of the runner (a best-price move, the caller's
   deadline, the end of the slice, a full output buffer).
 
@@ -41,6 +43,7 @@ from hft_tui.events import ASK, BID, ORDER_CANCELED, ORDER_DONE, ORDER_FILL
 from hft_tui.exchange import codes as c
 from hft_tui.exchange.layout import C_NOUT, C_NSYM, S_LAST_ASK, S_LAST_BID, S_WAKE_TICKS, view
 from hft_tui.exchange.run import exchange_run
+from hft_tui.engine.fast_quote import F_ARMED, F_DECLINED, F_ENOW, fast_wake
 
 
 @njit(cache=True, nogil=True)
@@ -64,6 +67,14 @@ def _band_left(book, symv, nsym, watch_sym, wake_ticks):
 
 
 @njit(cache=True, nogil=True)
+def _fast(book, ints, floats, out, symv, fq, fqf, kflag, rs_ring, rs_st, rg_ring, rg_st, at):
+    """The market maker's wake-up done in jitted code (True), or why not noted for the engine."""
+    why = fast_wake(book, ints, floats, out, symv, fq, fqf, kflag, rs_ring, rs_st, rg_ring, rg_st, at)
+    fq[F_DECLINED] = why
+    return why == 0
+
+
+@njit(cache=True, nogil=True)
 def _grid_row(book, grid, nsym, ts):
     """Append (ts, best bid and ask per symbol) to ``grid``; False if it is full."""
     width = 1 + 2 * nsym
@@ -80,8 +91,10 @@ def _grid_row(book, grid, nsym, ts):
 
 
 @njit(cache=True, nogil=True)
-def drive(book, ints, floats, out, events, start, end, mask, watch_sym, wake_ticks, deadline, grid, mid_ns):
-    """Run events[start:end] (see the module docstring); return (index, reason, deadline)."""
+def drive(book, ints, floats, out, events, start, end, mask, watch_sym, wake_ticks, deadline, grid, mid_ns,
+          fq, fqf, kflag, rs_ring, rs_st, rg_ring, rg_st):  # fmt: skip
+    """Run events[start:end] (see the module docstring); return (index, reason, deadline).
+    The arrays after ``mid_ns`` are the market maker's fast path (``fast_quote``)."""
     symv = view(ints, floats, out).symv
     nsym = ints[C_NSYM]
     seen = ints[C_NOUT]  # own events before this index were looked at by an earlier call
@@ -98,9 +111,15 @@ def drive(book, ints, floats, out, events, start, end, mask, watch_sym, wake_tic
         if reason == c.STOP_DEADLINE and mid_only:
             if _grid_row(book, grid, nsym, at):
                 grid[0] = at + mid_ns
+                if at > fq[F_ENOW]:
+                    fq[F_ENOW] = at  # as the engine's clock after such a stop
                 continue
             return i, reason, at  # no room: the engine records it
         if reason != c.STOP_OWN:
+            if reason == c.STOP_BBO and fq[F_ARMED] != 0 and _fast(
+                book, ints, floats, out, symv, fq, fqf, kflag, rs_ring, rs_st, rg_ring, rg_st, at
+            ):
+                continue
             return i, reason, at
         n = ints[C_NOUT]
         for k in range(seen, n):
@@ -110,6 +129,10 @@ def drive(book, ints, floats, out, events, start, end, mask, watch_sym, wake_tic
                     due = e.local_ts
         seen = n
         if watching and _band_left(book, symv, nsym, watch_sym, wake_ticks):
-            return i, c.STOP_BBO, at
+            # (an answer calling a hook, seen just now, may have brought the deadline forward)
+            if not (fq[F_ARMED] != 0 and _fast(
+                book, ints, floats, out, symv, fq, fqf, kflag, rs_ring, rs_st, rg_ring, rg_st, min(at, due)
+            )):  # fmt: skip
+                return i, c.STOP_BBO, at
         if i >= end:
             return i, c.STOP_END, at

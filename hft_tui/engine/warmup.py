@@ -18,9 +18,14 @@ from hft_tui.engine.runner import drive
 from hft_tui.engine.tape import tape_update
 from hft_tui.events import ADD, ASK, BID, EOM, EVENT_DTYPE, EXECUTE
 from hft_tui.feeds.replay import first_message_end, last_message_end
+from hft_tui.risk.rate import RateWindow, rate_allows, rate_record
+from hft_tui.strategies.market_maker import as_quotes, quotes_entry
 
 #: the jitted functions Python calls (``hft_tui.jit`` checks their cache)
-KERNELS = (drive, tape_update, after_messages, count_messages, first_at_or_after, last_message_end, first_message_end)
+KERNELS = (
+    drive, tape_update, after_messages, count_messages, first_at_or_after, last_message_end, first_message_end,
+    rate_allows, rate_record, as_quotes,
+)  # fmt: skip
 COMPILE_ESTIMATE_S = 60
 
 
@@ -82,3 +87,7 @@ def warm_up() -> None:
     xl.flush(10)
     xl.fast_forward_to(3)
     xl.fast_forward(ev, 0, len(ev))
+    window = RateWindow(2)
+    window.allows(0)
+    window.record(0)
+    quotes_entry()(200, 0.0, 1.0, 0.1, 0.1, 1.0, 1)

@@ -1,4 +1,4 @@
-"""The risk manager's own book of orders, exposures and message rates.
+"""The risk manager's own book of orders and exposures (rate.py: message rates).
 
 The engine feeds it what it sends and what the exchange answers; the ledger
 keeps, per strategy and symbol, the position and the lots that open and
@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from hft_tui.strategies.base import LIMIT, POST_ONLY
 
-WINDOW_NS = 1_000_000_000  # the order-rate window: one second of event time
 _NONE: list[int] = []  # shared empty list: most orders are never replaced (never mutated)
 
 
@@ -40,59 +39,6 @@ class OrderRec:
         self.acked = False
         # only orders that can rest in the book can be crossed by our own later orders
         self.rests = kind in (LIMIT, POST_ONLY)
-
-
-class RateWindow:
-    """Messages in the last second of event time, as a ring of their timestamps.
-
-    With capacity n, a new message is allowed when fewer than n were recorded or
-    the oldest of the last n is at least one second old: O(1) per message.
-    """
-
-    __slots__ = ("cap", "ring", "head", "count", "last")
-
-    def __init__(self, cap: int, keep: list[int] | None = None) -> None:
-        self.cap = cap
-        self.ring: list[int] = [0] * cap if cap < 1 << 20 else []
-        self.head = 0  # index of the oldest entry once the ring is full
-        self.count = 0
-        self.last = -(1 << 62)
-        for ts in (keep or [])[-cap:] if self.ring else ():
-            self.record(ts)
-
-    def allows(self, now: int) -> bool:
-        if not self.ring:
-            return self.cap > 0
-        if self.count < self.cap:
-            return True
-        last = self.last
-        return self.ring[self.head] <= (now if now > last else last) - WINDOW_NS
-
-    def record(self, now: int) -> None:
-        if not self.ring:
-            return
-        # event time from several sources may step back a little: keep the ring ordered
-        if now < self.last:
-            now = self.last
-        else:
-            self.last = now
-        cap, count = self.cap, self.count
-        if count < cap:
-            self.ring[(self.head + count) % cap] = now
-            self.count = count + 1
-        else:
-            head = self.head
-            self.ring[head] = now
-            head += 1
-            self.head = 0 if head == cap else head
-
-    def in_window(self, now: int) -> int:
-        """Messages recorded within the second before ``now`` (for the limits view)."""
-        cut = max(now, self.last) - WINDOW_NS
-        return sum(1 for i in range(self.count) if self.ring[(self.head + i) % self.cap] > cut)
-
-    def recent(self) -> list[int]:
-        return [self.ring[(self.head + i) % self.cap] for i in range(self.count)]
 
 
 class Ledger:

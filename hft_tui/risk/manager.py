@@ -27,10 +27,10 @@ it. Near a limit, cancel first and send anew once the cancel is confirmed. A
 replace's ``qty`` and an ORDER_REPLACED event's qty are the order's new total
 size, filled lots included, as the simulated exchange counts them.
 
-Interface changes against the engine brief: on_cancel_sent / on_replace_sent
-record the messages (they count in the rate window); post_trade takes optional
-``mids``; kill/rearm/enable/disable/set_limit return StateChange records for
-the log; ``last_message`` holds the text of the latest rejection.
+on_cancel_sent / on_replace_sent count the messages in the rate windows;
+kill/rearm/enable/disable/set_limit return StateChange records for the log;
+``last_message`` is the text of the latest rejection; fast_view.py serves the
+market maker's jitted path.
 """
 
 from __future__ import annotations
@@ -45,23 +45,16 @@ from hft_tui.engine.snapshot import LimitView
 from hft_tui.errors import HftError
 from hft_tui.events import ORDER_ACK, ORDER_CANCELED, ORDER_FILL, ORDER_REJECTED, ORDER_REPLACED
 from hft_tui.instrument import Instrument
-from hft_tui.risk.ledger import Ledger, OrderRec, RateWindow
+from hft_tui.risk.fast_view import FastView
+from hft_tui.risk.ledger import Ledger, OrderRec
 from hft_tui.risk.limits import UNLIMITED, LimitOverrides, RiskConfig, ScopeLimits, parse_limit
 from hft_tui.risk.pretrade import PreTrade
-from hft_tui.risk.watch import (
-    GLOBAL,
-    S_ACTIVE,
-    S_HALTED,
-    S_REDUCE,
-    STATE_NAMES,
-    EquityWatch,
-    StateChange,
-    breach,
-)
+from hft_tui.risk.rate import RateWindow
+from hft_tui.risk.watch import GLOBAL, S_ACTIVE, S_HALTED, S_REDUCE, STATE_NAMES, EquityWatch, StateChange, breach
 from hft_tui.strategies.base import ORDER_KINDS
 
 
-class RiskManager(PreTrade):
+class RiskManager(PreTrade, FastView):
     def __init__(
         self,
         config: RiskConfig | Mapping[str, Any],
@@ -117,12 +110,13 @@ class RiskManager(PreTrade):
             self.ledger.cancels_sent[rec.strategy] += 1
         self._record(-1 if rec is None else rec.strategy, now_ns)
 
-    def on_replace_sent(self, order_id: int, px: int | None, qty: int | None, now_ns: int) -> None:
+    def on_replace_sent(self, order_id: int, px: int | None, qty: int | None, now_ns: int, recorded: bool = False) -> None:
+        """``recorded``: the rate windows have it already (the jitted fast path's)."""
         rec = self.ledger.orders.get(order_id)
         if rec is None or not rec.rests:
             return
         self.ledger.replace_sent(rec, rec.px if px is None else px, rec.leaves if qty is None else qty)
-        self._record(rec.strategy, now_ns)
+        self._record(rec.strategy, now_ns, not recorded)
 
     def clock_jumped(self, now_ns: int) -> None:
         """The event clock jumped (a replay seek): the order-rate windows start empty,
@@ -133,12 +127,13 @@ class RiskManager(PreTrade):
         self._grate = RateWindow(self._glim.rate)
         self._rate = [RateWindow(lim.rate) for lim in self._lim]
 
-    def _record(self, si: int, now: int) -> None:
+    def _record(self, si: int, now: int, windows: bool = True) -> None:
         if now > self._now:
             self._now = now
-        if si >= 0:
-            self._rate[si].record(now)
-        self._grate.record(now)
+        if windows:
+            if si >= 0:
+                self._rate[si].record(now)
+            self._grate.record(now)
 
     def on_order_event(self, order_id: int, kind: int, px: int = 0, qty: int = 0, done: bool | None = None) -> None:
         """An own-order event from the exchange (events.ORDER_*), as the exchange sends

@@ -50,9 +50,13 @@ from __future__ import annotations
 import math
 from typing import Any, ClassVar
 
+from numba import njit
+
+from hft_tui.jit import entry_point
 from hft_tui.strategies.base import POST_ONLY, Context, Fill, Strategy
 
 
+@njit(cache=True, nogil=True)
 def as_quotes(mid2: int, q: float, var: float, gamma: float, k: float, tau: float, min_spread: int) -> tuple[int, int]:
     """(bid, ask) in ticks. ``mid2`` is twice the mid (bid + ask) so that it stays an integer."""
     skew = gamma * var * tau
@@ -63,6 +67,18 @@ def as_quotes(mid2: int, q: float, var: float, gamma: float, k: float, tau: floa
     if ask - bid < min_spread:
         ask = bid + min_spread
     return bid, ask
+
+
+_QUOTES: list[Any] = []
+
+
+def quotes_entry() -> Any:
+    """``as_quotes`` compiled, called without numba's type dispatch (once per wake).
+    One jitted rule for the Python strategy and the engine's jitted fast path
+    (``hft_tui.engine.fast_quote``): the same float operations, the same ticks."""
+    if not _QUOTES:
+        _QUOTES.append(entry_point(as_quotes, 0, 0.0, 0.0, 0.0, 0.0, 0.0, 0))
+    return _QUOTES[0]
 
 
 class MarketMaker(Strategy):
@@ -133,8 +149,8 @@ class MarketMaker(Strategy):
         self._sample(ctx, mid2)
         pos = ctx.position(sym)
         size = p["size"]
-        bid, ask = as_quotes(
-            mid2, pos / size, self.var, p["gamma"], p["k"], p["horizon_s"], p["min_spread_ticks"]
+        bid, ask = quotes_entry()(
+            mid2, pos / size, self.var, float(p["gamma"]), float(p["k"]), float(p["horizon_s"]), int(p["min_spread_ticks"])
         )
         bid = min(bid, best_ask[0] - 1)
         ask = max(ask, best_bid[0] + 1)

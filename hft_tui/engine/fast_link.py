@@ -1,0 +1,131 @@
+"""The engine's side of the market maker's fast path (``fast_quote``): arm it, replay it.
+
+Before each run of the exchange runner, ``before_run`` writes what the jitted
+wake-up reads: the strategy's parameters and quotes, its position, the risk
+state of its symbol (``RiskManager.fast_state``), the engine's clock. It arms
+the path only while the built-in ``MarketMaker`` is the one strategy of a
+one-symbol run, live, and its best-price watch is its own.
+
+After the run, ``after_run`` replays what the path did, as the Python path
+would have done it at those stops: for each replace it sent (in order), the
+own-order events the exchange had written by then are received and those due
+are delivered (at that replace's time), then the replace is entered in the
+desk, the risk ledger and the log; finally the strategy's quotes, wake count
+and wake references are brought up to date. Same order of operations, same
+numbers: the fills of a run do not depend on the path (``engine.fast_mm``).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from hft_tui.engine.fast_quote import (
+    DECLINE_NAMES,
+    F_ARMED,
+    F_ASK,
+    F_BID,
+    F_DECLINED,
+    F_ENOW,
+    F_LOG,
+    F_NLOG,
+    F_SYNCED,
+    F_WAKE_ASK,
+    F_WAKE_BID,
+    F_WAKES,
+    LOG_WIDTH,
+    Q_PX,
+)
+from hft_tui.events import ORDER_NEW
+from hft_tui.exchange.codes import STOP_BBO
+from hft_tui.strategies.market_maker import MarketMaker
+
+if TYPE_CHECKING:
+    from hft_tui.engine.engine import Engine
+    from hft_tui.engine.slots import Slot
+
+_INT_PARAMS = ("sym", "size", "max_inventory", "requote_ticks", "min_spread_ticks")
+_RUNNING = ("running", "paused")
+
+
+class FastQuote:
+    @staticmethod
+    def build(engine: Engine) -> FastQuote | None:
+        """The fast path for this engine, or None where it cannot apply."""
+        slots = engine.slots
+        if not engine.settings.fast_mm or len(slots) != 1 or engine.n_syms != 1:
+            return None
+        if type(slots[0].strategy) is not MarketMaker:  # (a subclass may quote otherwise)
+            return None
+        return FastQuote(engine, slots[0])
+
+    def __init__(self, engine: Engine, slot: Slot) -> None:
+        self.e = engine
+        self.slot = slot
+        self.mm: MarketMaker = slot.strategy  # type: ignore[assignment]
+        self.fq, self.fqf = engine.xl.fq, engine.xl.fqf
+        engine.xl.kflag = engine.kill.flag
+        self.wakes = 0  # wake-ups done in jitted code over the run
+        self.declined: dict[str, int] = {}  # wake-ups it left to Python, by why
+
+    def before_run(self) -> None:
+        e, slot, mm = self.e, self.slot, self.mm
+        p = mm.params
+        sym = p["sym"]
+        state = None
+        if slot.live and slot.started and e.state in _RUNNING and e._lone_watch is not None:
+            state = e.risk.fast_state(slot.index, sym)
+        if state is None or not all(type(p[key]) is int for key in _INT_PARAMS):  # (else Python's checks apply)
+            self.fq[F_ARMED] = 0
+            return
+        self.fq[:F_SYNCED] = (
+            (1, e.now, sym, e.positions[slot.index][sym]) + state[0]
+            + (p["size"], p["max_inventory"], p["requote_ticks"], p["min_spread_ticks"], mm.last_sample_ts)
+            + self._quote(mm.bid_id, mm.bid_px) + self._quote(mm.ask_id, mm.ask_px)
+        )  # fmt: skip
+        self.fqf[:] = (mm.var, float(p["gamma"]), float(p["k"]), float(p["horizon_s"]), p["sigma_sample_ms"] * 1e-3 * 0.999) + state[1]
+        e.xl.rates = e.risk.fast_rates(slot.index)
+
+    def _quote(self, order_id: int | None, px: int) -> tuple[int, int, int, int, int]:
+        """(id or 0, price, replaceable, lots open, post-only) of one of the strategy's quotes."""
+        if order_id is None:
+            return 0, px, 0, 0, 0
+        slot = self.slot
+        rec = self.e.risk.fast_order(slot.index, order_id)
+        if rec is None or order_id not in slot.orders or order_id in slot.asked_cancel:
+            return order_id, px, 0, 0, 0
+        return order_id, px, 1, rec[0], rec[1]
+
+    def after_run(self) -> None:
+        fq = self.fq
+        if fq.item(F_ARMED) and self.e.xl.reason == STOP_BBO:  # a wake-up it left to Python
+            why = DECLINE_NAMES.get(fq.item(F_DECLINED), "?")
+            self.declined[why] = self.declined.get(why, 0) + 1
+        wakes = fq.item(F_WAKES)
+        if not wakes:
+            return
+        e, slot, mm = self.e, self.slot, self.mm
+        n = fq.item(F_NLOG)
+        log = fq[F_LOG : F_LOG + n * LOG_WIDTH].tolist()
+        own = e.xl.take_own_raw()
+        taken = 0
+        for r in range(0, n * LOG_WIDTH, LOG_WIDTH):
+            ts, order_id, _side, px, mid2, written = log[r : r + LOG_WIDTH]
+            if written > taken:
+                e.desk.receive([x for x in own[taken:written] if x[5] != ORDER_NEW])
+                taken = written
+            if ts > e.now:
+                e.now = ts  # (what log lines written now show)
+            e.desk.deliver(ts)
+            e.desk.fast_replaced(slot, order_id, px, mid2, ts)
+        if len(own) > taken:
+            e.desk.receive([x for x in own[taken:] if x[5] != ORDER_NEW])
+        e.now = max(e.now, fq.item(F_ENOW))
+        mm.bid_px = fq.item(F_BID + Q_PX)
+        mm.ask_px = fq.item(F_ASK + Q_PX)
+        slot.wakes += wakes
+        self.wakes += wakes
+        sym = mm.params["sym"]
+        slot.ref_bid[sym] = fq.item(F_WAKE_BID)
+        slot.ref_ask[sym] = fq.item(F_WAKE_ASK)
+        fq[F_WAKES] = 0
+        fq[F_NLOG] = 0

@@ -1,0 +1,109 @@
+"""The market maker's jitted requotes (engine.fast_mm): the Python path's fills, refusals and wakes, bit for bit."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from hft_tui.config import load
+from hft_tui.engine.backtest import run_backtest
+from hft_tui.exchange.codes import STOP_BBO
+from hft_tui.feeds.replay import ReplaySource
+from hft_tui.feeds.sim_source import SimSource
+from hft_tui.risk.rate import RateWindow, rate_allows
+from hft_tui.strategies.loader import load_strategies
+from hft_tui.tickfile import TickWriter
+
+N = 400_000
+
+
+@pytest.fixture(scope="module")
+def tape(tmp_path_factory):
+    """A sim file with jittered receive times (the clock at a stop matters)."""
+    path = tmp_path_factory.mktemp("fast") / "sim.hft"
+    src = SimSource(seed=11, max_events=N)
+    src.start()
+    with TickWriter(path, src.instruments[0]) as w:
+        while (batch := src.read(1 << 14)) is not None:
+            w.write(batch)
+    return path
+
+
+def run(path, fast: bool, *overrides: str, params: tuple[str, ...] = ()):
+    cfg = load(use_user_file=False, overrides=[f"engine.fast_mm={str(fast).lower()}", *overrides])
+    return run_backtest(ReplaySource([path]), load_strategies(["mm"], cfg, list(params)), cfg)
+
+
+def same(fast, slow) -> None:
+    assert slow.engine.fast is None
+    assert fast.fills_csv() == slow.fills_csv()
+    assert fast.results == slow.results  # rejections by reason included
+    assert fast.engine.slots[0].wakes == slow.engine.slots[0].wakes
+    assert fast.engine.desk.replaces == slow.engine.desk.replaces
+    assert fast.engine.risk.order_counts() == slow.engine.risk.order_counts()
+
+
+def test_the_fast_path_does_most_wakes_and_changes_nothing(tape):
+    fast, slow = run(tape, True), run(tape, False)
+    same(fast, slow)
+    assert fast.engine.desk.n_fills > 50
+    assert fast.engine.fast.wakes > 0.5 * slow.engine.slots[0].wakes
+    assert fast.engine.xl.stops[STOP_BBO] < slow.engine.xl.stops[STOP_BBO] / 2
+    assert fast.report["run"]["fast_mm"]["wakes"] == fast.engine.fast.wakes
+
+
+def test_refusals_it_cannot_be_sure_of_go_to_python(tape):
+    """A rate limit that bites: the jitted check declines, Python refuses and counts."""
+    fast, slow = run(tape, True, "risk.max_order_rate=4"), run(tape, False, "risk.max_order_rate=4")
+    same(fast, slow)
+    assert slow.results["rejections"].get("rate_limit", 0) > 10
+    assert fast.engine.fast.declined.get("risk_check", 0) > 10
+
+
+@settings(max_examples=10, deadline=None)
+@given(
+    rate=st.sampled_from(["3", "8", "100", "inf"]),
+    position=st.sampled_from(["0.001", "0.002", "0.003", "0.2"]),
+    gross=st.sampled_from(["60", "150", "20000"]),
+    band=st.sampled_from(["2", "10", "100"]),
+    notional=st.sampled_from(["30", "60", "5000"]),
+    self_trade=st.booleans(),
+    requote=st.sampled_from(["2", "15", "40"]),
+    size=st.sampled_from(["50", "100", "150"]),
+    inventory=st.sampled_from(["100", "300", "1000"]),
+)
+def test_any_limits_and_parameters_give_the_python_paths_run(tape, rate, position, gross, band, notional,
+                                                              self_trade, requote, size, inventory):  # fmt: skip
+    risk = (
+        f"risk.max_order_rate={rate}", f"risk.max_position={position}", f"risk.max_gross_notional={gross}",
+        f"risk.price_band_bps={band}", f"risk.max_order_notional={notional}",
+        f"risk.self_trade_check={str(self_trade).lower()}",
+    )  # fmt: skip
+    params = (f"mm.requote_ticks={requote}", f"mm.size={size}", f"mm.max_inventory={inventory}")
+    same(run(tape, True, *risk, params=params), run(tape, False, *risk, params=params))
+
+
+def test_two_strategies_or_a_switch_leave_it_off(tape):
+    cfg = load(use_user_file=False)
+    two = run_backtest(ReplaySource([tape]), load_strategies(["mm", "grid"], cfg), cfg)
+    assert two.engine.fast is None
+    assert run(tape, False).report["run"]["fast_mm"] is None
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    cap=st.integers(1, 6),
+    times=st.lists(st.integers(0, 3_000_000_000), max_size=12),
+    now=st.integers(0, 4_000_000_000),
+    k=st.integers(0, 3),
+)
+def test_allowing_after_k_more_is_allowing_after_recording_them(cap, times, now, k):
+    """``rate_allows(.., k)`` (the fast path's second replace of a wake) against records made for real."""
+    a = RateWindow(cap, sorted(times))
+    b = RateWindow(cap, sorted(times))
+    for _ in range(k):
+        b.record(now)
+    assert rate_allows(a.ring, a.st, now, k) == b.allows(now)
+    assert np.array_equal(a.st, RateWindow(cap, sorted(times)).st)  # asking changed nothing
