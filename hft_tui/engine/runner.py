@@ -15,10 +15,11 @@ that moment: they only have to reach the desk before the next decision. So
   every answer due by then, in order, before any strategy is woken;
 - when a watched best price left its band at that same message boundary
   (``exchange_run`` reports the own event first and does not look at prices);
-- when a watched best price moved, unless the market maker's fast path did
-  the wake-up itself (``fast_quote``: then it goes on);
 - on every other stop of the runner (a best-price move, the caller's
   deadline, the end of the slice, a full output buffer).
+
+At a best-price stop, the market maker's fast path (``fast_quote``, armed by
+the engine) may do that wake-up itself: then ``drive`` goes on.
 
 The mid grid for markouts (``grid``) is the exception: a stop only to note every
 symbol's best bid and ask at a grid time needs nothing else from Python (no
