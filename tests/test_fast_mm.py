@@ -9,6 +9,8 @@ from hypothesis import strategies as st
 
 from hft_tui.config import load
 from hft_tui.engine.backtest import run_backtest
+from hft_tui.engine.fast_link import FastQuote
+from hft_tui.engine.fast_quote import F_SYNCED
 from hft_tui.exchange.codes import STOP_BBO
 from hft_tui.feeds.replay import ReplaySource
 from hft_tui.feeds.sim_source import SimSource
@@ -49,7 +51,7 @@ def test_the_fast_path_does_most_wakes_and_changes_nothing(tape):
     fast, slow = run(tape, True), run(tape, False)
     same(fast, slow)
     assert fast.engine.desk.n_fills > 50
-    assert fast.engine.fast.wakes > 0.5 * slow.engine.slots[0].wakes
+    assert fast.engine.fast.wakes > 0.8 * slow.engine.slots[0].wakes  # after fills too
     assert fast.engine.xl.stops[STOP_BBO] < slow.engine.xl.stops[STOP_BBO] / 2
     assert fast.report["run"]["fast_mm"]["wakes"] == fast.engine.fast.wakes
 
@@ -83,6 +85,25 @@ def test_any_limits_and_parameters_give_the_python_paths_run(tape, rate, positio
     )  # fmt: skip
     params = (f"mm.requote_ticks={requote}", f"mm.size={size}", f"mm.max_inventory={inventory}")
     same(run(tape, True, *risk, params=params), run(tape, False, *risk, params=params))
+
+
+def test_after_a_jitted_wake_at_a_stop_its_state_is_what_the_engine_would_write(tape, monkeypatch):
+    """The engine skips writing the state after such a wake (``synced``): check it would write the same."""
+    checked = []
+    write = FastQuote.before_run
+
+    def checking(self):
+        if not self.synced:
+            return write(self)
+        fq, fqf = self.fq[:F_SYNCED].copy(), self.fqf.copy()
+        self.synced = False
+        write(self)
+        assert np.array_equal(fq, self.fq[:F_SYNCED]) and np.array_equal(fqf, self.fqf)
+        checked.append(1)
+
+    monkeypatch.setattr(FastQuote, "before_run", checking)
+    same(run(tape, True), run(tape, False))
+    assert len(checked) > 100
 
 
 def test_two_strategies_or_a_switch_leave_it_off(tape):

@@ -54,6 +54,8 @@ class Controller:
 
     def between(self) -> None:
         e = self.e
+        if e.fast is not None:
+            e.fast.synced = False  # a command may change what its state holds
         acted = False
         if e.kill.tripped and not self.killed:
             self._kill(e.kill.reason or "kill switch")

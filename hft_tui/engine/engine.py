@@ -257,6 +257,8 @@ class Engine:
                 publisher.maybe_publish()
         self.tape.update(events, self._tape_pos, i)
         self._events = None
+        if fast is not None:
+            fast.synced = False  # between batches: feed checks, viewers
 
     def _idle(self) -> None:
         """A live feed with nothing new: time still passes (wall clock, as the feed's
@@ -313,6 +315,8 @@ class Engine:
         if slot.timer_ns and slot.next_timer <= now:
             slot.next_timer += ((now - slot.next_timer) // slot.timer_ns + 1) * slot.timer_ns
             self.update_timers()  # only a timer that moved can change the earliest one
+        if self.fast is not None and slot is self.fast.slot and self.fast.wake():
+            return  # done (and counted) in jitted code
         slot.wakes += 1
         self.call_hook(slot, slot.strategy.on_wake, slot.ctx)
 

@@ -17,7 +17,7 @@ numbers: the fills of a run do not depend on the path (``engine.fast_mm``).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from hft_tui.engine.fast_quote import (
     DECLINE_NAMES,
@@ -33,17 +33,22 @@ from hft_tui.engine.fast_quote import (
     F_WAKE_BID,
     F_WAKES,
     LOG_WIDTH,
+    L_NEW,
+    Q_ID,
     Q_PX,
+    fast_wake,
 )
 from hft_tui.events import ORDER_NEW
 from hft_tui.exchange.codes import STOP_BBO
+from hft_tui.jit import entry_point
 from hft_tui.strategies.market_maker import MarketMaker
 
 if TYPE_CHECKING:
     from hft_tui.engine.engine import Engine
     from hft_tui.engine.slots import Slot
 
-_INT_PARAMS = ("sym", "size", "max_inventory", "requote_ticks", "min_spread_ticks")
+_WAKE: dict[str, Any] = {}  # fast_wake compiled for a call from Python
+NO_AT = 1 << 62  # no deadline: a wake-up at a stop comes after everything due
 _RUNNING = ("running", "paused")
 
 
@@ -66,20 +71,26 @@ class FastQuote:
         engine.xl.kflag = engine.kill.flag
         self.wakes = 0  # wake-ups done in jitted code over the run
         self.declined: dict[str, int] = {}  # wake-ups it left to Python, by why
+        # True from a jitted wake-up at a stop to the next run, if nothing came between
+        # (the engine clears it when it applies commands and when a batch ends)
+        self.synced = False
 
     def before_run(self) -> None:
+        if self.synced:  # a jitted wake-up just left the state as this would write it
+            self.synced = False
+            return
         e, slot, mm = self.e, self.slot, self.mm
         p = mm.params
-        sym = p["sym"]
+        sym, size, inv, requote, spread = p["sym"], p["size"], p["max_inventory"], p["requote_ticks"], p["min_spread_ticks"]
         state = None
         if slot.live and slot.started and e.state in _RUNNING and e._lone_watch is not None:
             state = e.risk.fast_state(slot.index, sym)
-        if state is None or not all(type(p[key]) is int for key in _INT_PARAMS):  # (else Python's checks apply)
+        # whole numbers only (else Python's own checks apply: a float size is a strategy error)
+        if state is None or not (type(sym) is type(size) is type(inv) is type(requote) is type(spread) is int):
             self.fq[F_ARMED] = 0
             return
         self.fq[:F_SYNCED] = (
-            (1, e.now, sym, e.positions[slot.index][sym]) + state[0]
-            + (p["size"], p["max_inventory"], p["requote_ticks"], p["min_spread_ticks"], mm.last_sample_ts)
+            (1, e.now, sym, e.positions[slot.index][sym]) + state[0] + (size, inv, requote, spread, mm.last_sample_ts)
             + self._quote(mm.bid_id, mm.bid_px) + self._quote(mm.ask_id, mm.ask_px)
         )  # fmt: skip
         self.fqf[:] = (mm.var, float(p["gamma"]), float(p["k"]), float(p["horizon_s"]), p["sigma_sample_ms"] * 1e-3 * 0.999) + state[1]
@@ -95,36 +106,70 @@ class FastQuote:
             return order_id, px, 0, 0, 0
         return order_id, px, 1, rec[0], rec[1]
 
+    def wake(self) -> bool:
+        """The strategy's wake-up at this stop (``Engine._wake``: after a fill, say) done
+        in jitted code if it can be; False: Python's to do."""
+        self.before_run()
+        if not self.fq.item(F_ARMED):
+            return False
+        xl = self.e.xl
+        r = xl.rates
+        args = (xl.book, xl.ints, xl.floats, xl.out, xl._symv, self.fq, self.fqf, xl.kflag, r[0], r[1], r[2], r[3], NO_AT)
+        run = _WAKE.get("f") or _WAKE.setdefault("f", entry_point(fast_wake, *args))
+        why = run(*args)
+        if why:
+            self._declined(why)
+            return False
+        self._enter_log(at_stop=True)
+        self.synced = True
+        return True
+
+    def _declined(self, why: int) -> None:
+        name = DECLINE_NAMES.get(why, "?")
+        self.declined[name] = self.declined.get(name, 0) + 1
+
     def after_run(self) -> None:
         fq = self.fq
         if fq.item(F_ARMED) and self.e.xl.reason == STOP_BBO:  # a wake-up it left to Python
-            why = DECLINE_NAMES.get(fq.item(F_DECLINED), "?")
-            self.declined[why] = self.declined.get(why, 0) + 1
-        wakes = fq.item(F_WAKES)
-        if not wakes:
-            return
-        e, slot, mm = self.e, self.slot, self.mm
+            self._declined(fq.item(F_DECLINED))
+        if fq.item(F_WAKES):
+            self._enter_log()
+
+    def _enter_log(self, at_stop: bool = False) -> None:
+        """What the jitted wake-ups sent, into the desk, the ledger and the strategy
+        (module docstring). ``at_stop``: one wake-up at a stop, after everything due
+        was delivered: the exchange wrote nothing since but the new orders' echoes,
+        which the next stop's ``take_own`` drops as it always does."""
+        fq = self.fq
+        e, slot, mm, desk = self.e, self.slot, self.mm, self.e.desk
         n = fq.item(F_NLOG)
         log = fq[F_LOG : F_LOG + n * LOG_WIDTH].tolist()
-        own = e.xl.take_own_raw()
+        own = [] if at_stop else e.xl.take_own_raw()
+        sym = mm.params["sym"]
         taken = 0
         for r in range(0, n * LOG_WIDTH, LOG_WIDTH):
-            ts, order_id, _side, px, mid2, written = log[r : r + LOG_WIDTH]
-            if written > taken:
-                e.desk.receive([x for x in own[taken:written] if x[5] != ORDER_NEW])
-                taken = written
-            if ts > e.now:
-                e.now = ts  # (what log lines written now show)
-            e.desk.deliver(ts)
-            e.desk.fast_replaced(slot, order_id, px, mid2, ts)
+            ts, what, order_id, side, px, qty, mid2, written = log[r : r + LOG_WIDTH]
+            if not at_stop:
+                if written > taken:
+                    desk.receive([x for x in own[taken:written] if x[5] != ORDER_NEW])
+                    taken = written
+                if ts > e.now:
+                    e.now = ts  # (what log lines written now show)
+                desk.deliver(ts)
+            if what == L_NEW:
+                desk.fast_placed(slot, order_id, side, px, qty, sym, mid2, ts)
+            else:
+                desk.fast_replaced(slot, order_id, px, mid2, ts)
         if len(own) > taken:
-            e.desk.receive([x for x in own[taken:] if x[5] != ORDER_NEW])
+            desk.receive([x for x in own[taken:] if x[5] != ORDER_NEW])
         e.now = max(e.now, fq.item(F_ENOW))
+        mm.bid_id = fq.item(F_BID + Q_ID) or None
         mm.bid_px = fq.item(F_BID + Q_PX)
+        mm.ask_id = fq.item(F_ASK + Q_ID) or None
         mm.ask_px = fq.item(F_ASK + Q_PX)
+        wakes = fq.item(F_WAKES)
         slot.wakes += wakes
         self.wakes += wakes
-        sym = mm.params["sym"]
         slot.ref_bid[sym] = fq.item(F_WAKE_BID)
         slot.ref_ask[sym] = fq.item(F_WAKE_ASK)
         fq[F_WAKES] = 0

@@ -1,26 +1,27 @@
-"""The built-in market maker's requotes, jitted inside the runner: no stop for them.
+"""The built-in market maker's wake-ups in jitted code: inside the runner, no stop for them.
 
-When ``mm`` runs alone on one symbol, most of its wake-ups end in a price-only
-replace of one or both quotes. Handing each of them to Python (stop, wake, the
-quote rule, the pre-trade checks, the order desk) is most of a backtest's time.
-``fast_wake`` does the common case where the runner stands: the same quote rule
+When ``mm`` runs alone on one symbol, its wake-ups end in a price-only replace
+of one or both quotes, or (after a fill) a new quote. Handing each of them to
+Python (stop, wake, the quote rule, the pre-trade checks, the order desk) is
+most of a backtest's time. ``fast_wake`` does them where the runner stands
+(and, called from Python, the wake-up after a fill): the same quote rule
 (``market_maker.as_quotes``, the one jitted function both paths call), the
-same choices as ``MarketMaker.on_wake``, the pre-trade checks of a price-only
-replace, and the replace sent to the exchange. It logs what it sent; the
-engine replays the log into the order desk, the risk ledger and the strategy at
-the next stop (``fast_link``), so they end up exactly as the Python path
-leaves them.
+same choices as ``MarketMaker.on_wake``, the pre-trade checks of a new
+post-only order or a price-only replace, and the order sent to the exchange.
+It logs what it sent; the engine enters the log into the order desk, the risk
+ledger and the strategy (``fast_link``), so they end up exactly as the Python
+path leaves them.
 
 It acts only where it is sure to do what the Python path would: anything else
 returns False and the runner stops as before, and Python does that wake-up
 (so the results are the same bit for bit: tests compare the two paths):
 
-- a quote to place anew or to cancel (inventory limit), or an order the desk
-  would not replace (a cancel asked, not open);
+- a quote to cancel (inventory limit), or an order the desk would not
+  replace (a cancel asked, not open);
 - a risk check that does not pass. Its state is the engine's as of the last
   stop, plus what it sent since; the exchange's answers since then are not in
-  it yet, and they can only free exposure and own price levels, never take
-  more, so a pass here is a pass there (a refusal is left to Python to find,
+  it yet, and they can only free exposure, own price levels and open-order
+  counts, never take more, so a pass here is a pass there (a refusal is left to Python to find,
   count and log with its reason);
 - a volatility sample due, a deadline (timer, sample, markout grid, an answer
   calling a strategy hook) reached, an empty side, the kill switch tripped,
@@ -38,8 +39,10 @@ from numba import njit
 
 from hft_tui.book import NO_PRICE, book_best_px
 from hft_tui.events import ASK, BID
+from hft_tui.exchange import codes as c
 from hft_tui.exchange.intents import replace as x_replace
-from hft_tui.exchange.layout import C_ACAP, C_AHEAD, C_ATAIL, C_FEED_NOW, C_NOUT, S_LAST_ASK, S_LAST_BID
+from hft_tui.exchange.intents import submit as x_submit
+from hft_tui.exchange.layout import C_ACAP, C_AHEAD, C_ATAIL, C_FEED_NOW, C_NFREE, C_NOUT, C_RESERVE, S_LAST_ASK, S_LAST_BID
 from hft_tui.risk.rate import rate_allows, rate_record
 from hft_tui.strategies.market_maker import as_quotes
 
@@ -48,7 +51,7 @@ F_ARMED = 0
 F_ENOW = 1  # the engine's clock; the runner keeps it as a stop would
 F_SYM = 2
 F_MPOS = 3  # the strategy's position (``ctx.position``)
-F_POS = 4  # the risk ledger's: strategy's and total
+F_POS = 4  # F_POS .. F_GOPEN_LIM: ``RiskManager.fast_state``, in its order
 F_TPOS = 5
 F_OB = 6  # reserved lots of open/in-flight orders: strategy buy, sell; total buy, sell
 F_OS = 7
@@ -63,22 +66,29 @@ F_NOTIONAL = 15
 F_BAND_ON = 16
 F_POST_CHECK = 17
 F_SELF_CHECK = 18
-F_SIZE = 19  # the strategy's parameters and state
-F_MAX_INV = 20
-F_REQUOTE = 21
-F_MIN_SPREAD = 22
-F_LAST_SAMPLE = 23
-F_BID = 24  # per quote: order id (0: none), price, replaceable, lots open, post-only
-F_ASK = 29
+F_NOPEN = 19  # open orders: the strategy's, all; and their limits
+F_NOPEN_T = 20
+F_OPEN_LIM = 21
+F_GOPEN_LIM = 22
+F_SIZE = 23  # the strategy's parameters and state
+F_MAX_INV = 24
+F_REQUOTE = 25
+F_MIN_SPREAD = 26
+F_LAST_SAMPLE = 27
+F_BID = 28  # per quote: order id (0: none), price, replaceable, lots open, post-only
+F_ASK = 33
 Q_ID, Q_PX, Q_OK, Q_LEAVES, Q_POST = 0, 1, 2, 3, 4
-F_SYNCED = 34  # the values above: what the engine writes
-F_WAKES = 34  # wake-ups done here since the engine last looked
-F_NLOG = 35
-F_WAKE_BID = 36  # best bid and ask at the last of them: the strategy's wake references
-F_WAKE_ASK = 37
-F_DECLINED = 38  # the D_* reason of the last wake-up left to Python
-F_LOG = 40
-LOG_WIDTH = 6  # (time, order id, side, price, bid + ask, own events written before it)
+F_SYNCED = 38  # the values above: what the engine writes
+F_WAKES = 38  # wake-ups done here since the engine last looked
+F_NLOG = 39
+F_WAKE_BID = 40  # best bid and ask at the last of them: the strategy's wake references
+F_WAKE_ASK = 41
+F_DECLINED = 42  # the D_* reason of the last wake-up left to Python
+F_LOG = 48
+# per order sent: (time, L_NEW or L_REPLACE, order id, side, price, lots, bid + ask,
+# own events written before it)
+LOG_WIDTH = 8
+L_REPLACE, L_NEW = 0, 1
 LOG_ROWS = 64
 FQ_LEN = F_LOG + LOG_WIDTH * LOG_ROWS
 
@@ -87,10 +97,10 @@ G_VAR, G_GAMMA, G_K, G_TAU, G_SAMPLE_S, G_BAND_BPS, G_GROSS, G_GGROSS, G_HALF_UN
 FQF_LEN = 9
 
 # why a wake-up went to Python (the engine counts them for the report)
-D_KILLED, D_LOG_FULL, D_DEADLINE, D_PRICES, D_SAMPLE, D_NEW, D_CANCEL, D_NOT_OPEN, D_RISK, D_QUEUE_FULL = range(1, 11)
+D_KILLED, D_LOG_FULL, D_DEADLINE, D_PRICES, D_SAMPLE, D_FULL, D_CANCEL, D_NOT_OPEN, D_RISK, D_QUEUE_FULL = range(1, 11)
 DECLINE_NAMES = {
     D_KILLED: "killed", D_LOG_FULL: "log_full", D_DEADLINE: "deadline", D_PRICES: "prices", D_SAMPLE: "sigma_sample",
-    D_NEW: "new_order", D_CANCEL: "cancel", D_NOT_OPEN: "not_open", D_RISK: "risk_check", D_QUEUE_FULL: "queue_full",
+    D_FULL: "order_table_full", D_CANCEL: "cancel", D_NOT_OPEN: "not_open", D_RISK: "risk_check", D_QUEUE_FULL: "queue_full",
 }  # fmt: skip
 _SAFE = 1 << 40  # prices, mids and sizes beyond this go to Python (exact int/float compares)
 
@@ -100,9 +110,11 @@ def new_state() -> tuple[np.ndarray, np.ndarray]:
 
 
 @njit(cache=True, nogil=True)
-def _passes(fq, fqf, rs_ring, rs_st, rg_ring, rg_st, side, px, qty, post, bb, ba, ob, os_, tob, tos, own_b, own_a, now, k):
-    """``PreTrade._check`` of a price-only replace, over the state passed in (the
-    checks the arming leaves open, in its order): True only if it passes."""
+def _passes(fq, fqf, rs_ring, rs_st, rg_ring, rg_st, side, px, qty, post, new, bb, ba, ob, os_, tob, tos,
+            own_b, own_a, n_open, n_open_t, now, k):  # fmt: skip
+    """``PreTrade._check`` of a price-only replace or (``new``) a new order, over the
+    state passed in (the checks the arming leaves open, in its order): True only if
+    it passes."""
     if qty <= 0 or qty >= _SAFE or px <= 0 or px >= _SAFE:
         return False
     pos = fq[F_POS]
@@ -128,6 +140,8 @@ def _passes(fq, fqf, rs_ring, rs_st, rg_ring, rg_st, side, px, qty, post, bb, ba
         return False
     if fq[F_SELF_CHECK] != 0 and (px >= own_a if side > 0 else px <= own_b):
         return False
+    if new and (n_open >= fq[F_OPEN_LIM] or n_open_t >= fq[F_GOPEN_LIM]):
+        return False
     if not reducing and abs(worst) > fq[F_POS_LOTS]:
         return False
     if not greducing and abs(gworst) > fq[F_GPOS_LOTS]:
@@ -147,13 +161,13 @@ def _passes(fq, fqf, rs_ring, rs_st, rg_ring, rg_st, side, px, qty, post, bb, ba
 @njit(cache=True, nogil=True)
 def _want(fq, base, want, allowed, requote):
     """What ``MarketMaker._quote`` does with one side: 0 nothing, 1 a replace to
-    ``want``, 2 forget the quote (not allowed, none open), or minus the ``D_*`` why
-    Python has to do it."""
+    ``want``, 2 forget the quote (not allowed, none open), 3 a new quote at
+    ``want``, or minus the ``D_*`` why Python has to do it."""
     oid = fq[base + Q_ID]
     if not allowed:
         return 2 if oid == 0 else -D_CANCEL
     if oid == 0:
-        return -D_NEW
+        return 3
     if abs(want - fq[base + Q_PX]) < requote:
         return 0
     return 1 if fq[base + Q_OK] != 0 else -D_NOT_OPEN
@@ -161,8 +175,8 @@ def _want(fq, base, want, allowed, requote):
 
 @njit(cache=True, nogil=True)
 def fast_wake(book, ints, floats, out, symv, fq, fqf, kflag, rs_ring, rs_st, rg_ring, rg_st, at):
-    """Do the strategy's wake-up at this stop if it is sure to (module docstring): 0 if
-    done, else the ``D_*`` reason why Python has to."""
+    """Do the strategy's wake-up now if it is sure to (module docstring): 0 if done,
+    else the ``D_*`` reason why Python has to."""
     if kflag[0] != 0:
         return D_KILLED
     if fq[F_NLOG] + 2 > LOG_ROWS:
@@ -195,15 +209,19 @@ def fast_wake(book, ints, floats, out, symv, fq, fqf, kflag, rs_ring, rs_st, rg_
     # every check first, on copies of what a send changes: then send all or nothing
     ob, os_, tob, tos = fq[F_OB], fq[F_OS], fq[F_TOB], fq[F_TOS]
     own_b, own_a = fq[F_OWN_BID], fq[F_OWN_ASK]
+    n_open, n_open_t = fq[F_NOPEN], fq[F_NOPEN_T]
     sends = 0
+    news = 0
     for n in range(2):
         side = first if n == 0 else -first
         base, act, px = (F_BID, act_b, bid) if side == BID else (F_ASK, act_a, ask)
-        if act != 1:
+        if act != 1 and act != 3:
             continue
-        qty = fq[base + Q_LEAVES]
-        if not _passes(fq, fqf, rs_ring, rs_st, rg_ring, rg_st, side, px, qty, fq[base + Q_POST] != 0,
-                       bb, ba, ob, os_, tob, tos, own_b, own_a, now, sends):  # fmt: skip
+        new = act == 3
+        qty = size if new else fq[base + Q_LEAVES]
+        post = new or fq[base + Q_POST] != 0
+        if not _passes(fq, fqf, rs_ring, rs_st, rg_ring, rg_st, side, px, qty, post, new,
+                       bb, ba, ob, os_, tob, tos, own_b, own_a, n_open, n_open_t, now, sends):  # fmt: skip
             return D_RISK
         if side == BID:
             ob += qty
@@ -213,30 +231,49 @@ def fast_wake(book, ints, floats, out, symv, fq, fqf, kflag, rs_ring, rs_st, rg_
             os_ += qty
             tos += qty
             own_a = min(own_a, px)
+        if new:
+            n_open += 1
+            n_open_t += 1
+            news += 1
         sends += 1
-    if ints[C_ATAIL] - ints[C_AHEAD] + sends > ints[C_ACAP]:
+    if ints[C_ATAIL] - ints[C_AHEAD] + sends > ints[C_ACAP] or out.shape[0] - ints[C_NOUT] - news < ints[C_RESERVE]:
         return D_QUEUE_FULL  # Python logs it
+    if ints[C_NFREE] < news:
+        return D_FULL
     for n in range(2):
         side = first if n == 0 else -first
         base, act, px = (F_BID, act_b, bid) if side == BID else (F_ASK, act_a, ask)
         if act == 2:
             fq[base + Q_PX] = 0
-        if act != 1:
+        if act != 1 and act != 3:
             continue
         row = F_LOG + LOG_WIDTH * fq[F_NLOG]
         fq[row] = now
-        fq[row + 1] = fq[base + Q_ID]
-        fq[row + 2] = side
-        fq[row + 3] = px
-        fq[row + 4] = mid2
-        fq[row + 5] = ints[C_NOUT]
+        fq[row + 6] = mid2
+        fq[row + 7] = ints[C_NOUT]
+        if act == 3:
+            oid = x_submit(ints, floats, out, now, sym, side, c.POST_ONLY, px, size)
+            fq[base + Q_ID] = oid
+            fq[base + Q_OK] = 1
+            fq[base + Q_LEAVES] = size
+            fq[base + Q_POST] = 1
+            fq[row + 1] = L_NEW
+            fq[row + 5] = size
+        else:
+            oid = fq[base + Q_ID]
+            x_replace(ints, floats, out, now, oid, px, 0)
+            fq[row + 1] = L_REPLACE
+            fq[row + 5] = fq[base + Q_LEAVES]
+        fq[row + 2] = oid
+        fq[row + 3] = side
+        fq[row + 4] = px
         fq[F_NLOG] += 1
-        x_replace(ints, floats, out, now, fq[base + Q_ID], px, 0)
         rate_record(rs_ring, rs_st, now)
         rate_record(rg_ring, rg_st, now)
         fq[base + Q_PX] = px
     fq[F_OB], fq[F_OS], fq[F_TOB], fq[F_TOS] = ob, os_, tob, tos
     fq[F_OWN_BID], fq[F_OWN_ASK] = own_b, own_a
+    fq[F_NOPEN], fq[F_NOPEN_T] = n_open, n_open_t
     fq[F_ENOW] = now
     fq[F_WAKES] += 1
     fq[F_WAKE_BID] = bb

@@ -25,7 +25,7 @@ from hft_tui.events import (
     ORDER_REPLACED,
 )
 from hft_tui.exchange.codes import REJ_CANCEL_TOO_LATE, REJ_CANCEL_UNKNOWN
-from hft_tui.strategies.base import MARKET, ORDER_KINDS, Fill
+from hft_tui.strategies.base import MARKET, ORDER_KINDS, POST_ONLY, Fill
 
 if TYPE_CHECKING:
     from hft_tui.engine.engine import Engine
@@ -107,13 +107,21 @@ class OrderDesk:
             e.log("order", slot.name, f"order not sent: {e.xl.reason_text(0, -oid)}", "warning")
             return None
         e.risk.on_order_sent(oid, slot.name, sym, side, px, qty, kind, now)
+        self._placed(slot, oid, side, qty, px, sym, kind, now)
+        return oid
+
+    def fast_placed(self, slot: Slot, oid: int, side: int, px: int, qty: int, sym: int, mid2: int, now: int) -> None:
+        """A new post-only quote the market maker's jitted path sent at ``now`` (``fast_link``)."""
+        self.e.risk.fast_order_sent(oid, slot.name, sym, side, px, qty, mid2, now)
+        self._placed(slot, oid, side, qty, px, sym, POST_ONLY, now)
+
+    def _placed(self, slot: Slot, oid: int, side: int, qty: int, px: int | None, sym: int, kind: str, now: int) -> None:
         order = OwnOrder(oid, slot.index, sym, side, 0 if px is None else px, qty, qty, kind, sent_ts=now)
         self.orders[oid] = order
         slot.orders[oid] = order
         self.sent += 1
-        if e.verbose:
-            e.log_later("order", slot.name, self._order_text, f"new {kind}", side, sym, qty, px, oid)
-        return oid
+        if self.e.verbose:
+            self.e.journal.add_later(now, "order", slot.name, self._order_text, (f"new {kind}", side, sym, qty, px, oid))
 
     def cancel(self, slot: Slot, order_id: int) -> bool:
         e = self.e

@@ -3,7 +3,7 @@
 That path checks price-only replaces in jitted code between two stops of the
 runner. At each stop the engine asks for the state those checks read
 (``fast_state``); when the runner returns, it hands each replace the path sent
-back here (``fast_replace_sent``), with the message already counted in the rate
+back here (``fast_replace_sent``, ``fast_order_sent``), with the message already counted in the rate
 windows (the path records into the same arrays). ``fast_state`` gives nothing
 unless the strategy and the market are ACTIVE and fresh: every other state has
 checks the jitted path does not make, so Python does those wake-ups.
@@ -27,7 +27,8 @@ class FastView:
     def fast_state(self: RiskManager, si: int, sym: int) -> tuple[tuple[int, ...], tuple[float, ...]] | None:
         """((pos, total pos, open buy, open sell, total open buy, total open sell, own bid,
         own ask, order lots, position lots, total position lots, notional units, band on,
-        post-only check, self-trade check), (band bps, gross, total gross, half unit)),
+        post-only check, self-trade check, open orders, all open orders, their limits),
+        (band bps, gross, total gross, half unit)),
         or None when this strategy's orders need the full checks."""
         if self.kill_switch.tripped or self._ns != 1 or self._gstate != S_ACTIVE or self._state[si] != S_ACTIVE:
             return None
@@ -41,6 +42,7 @@ class FastView:
             NONE_BID if own_b is None else own_b, NONE_ASK if own_a is None else own_a,
             lim.order_lots[sym], lim.position_lots[sym], glim.position_lots[sym], lim.notional_units[sym],
             lim.band_on, lim.post_only_check, lim.self_trade_check,
+            led.n_open[si], led.n_open_total, lim.open_orders, glim.open_orders,
         ), (lim.band_bps, lim.gross_notional, glim.gross_notional, self._half_unit[sym])  # fmt: skip
 
     def fast_order(self: RiskManager, si: int, order_id: int) -> tuple[int, int] | None:
@@ -59,3 +61,9 @@ class FastView:
         """A price-only replace the fast path checked (at mid ``mid2``) and sent at ``now_ns``."""
         self._mid2[self.ledger.orders[order_id].sym] = mid2  # as a check leaves it
         self.on_replace_sent(order_id, px, None, now_ns, recorded=True)
+
+    def fast_order_sent(self: RiskManager, order_id: int, strategy: str, sym: int, side: int, px: int, qty: int,
+                        mid2: int, now_ns: int) -> None:  # fmt: skip
+        """A new post-only order the fast path checked (at mid ``mid2``) and sent at ``now_ns``."""
+        self._mid2[sym] = mid2
+        self.on_order_sent(order_id, strategy, sym, side, px, qty, POST_ONLY, now_ns, recorded=True)

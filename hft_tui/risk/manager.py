@@ -96,12 +96,13 @@ class RiskManager(PreTrade, FastView):
         self.last_message = ""
 
     # --- what was sent, what the exchange said --------------------------------------
-    def on_order_sent(self, order_id: int, strategy: str, sym: int, side: int, px: int | None, qty: int, kind: str, now_ns: int) -> None:
+    def on_order_sent(self, order_id: int, strategy: str, sym: int, side: int, px: int | None, qty: int, kind: str,
+                      now_ns: int, recorded: bool = False) -> None:  # fmt: skip
         si = self._index[strategy]
         if order_id in self.ledger.orders:
             raise ValueError(f"order id {order_id} is already open")
         self.ledger.add(order_id, OrderRec(si, sym, side, px, qty, kind))
-        self._record(si, now_ns)
+        self._record(si, now_ns, not recorded)
 
     def on_cancel_sent(self, order_id: int, now_ns: int) -> None:
         rec = self.ledger.orders.get(order_id)
@@ -111,7 +112,6 @@ class RiskManager(PreTrade, FastView):
         self._record(-1 if rec is None else rec.strategy, now_ns)
 
     def on_replace_sent(self, order_id: int, px: int | None, qty: int | None, now_ns: int, recorded: bool = False) -> None:
-        """``recorded``: the rate windows have it already (the jitted fast path's)."""
         rec = self.ledger.orders.get(order_id)
         if rec is None or not rec.rests:
             return
@@ -128,6 +128,8 @@ class RiskManager(PreTrade, FastView):
         self._rate = [RateWindow(lim.rate) for lim in self._lim]
 
     def _record(self, si: int, now: int, windows: bool = True) -> None:
+        """A message sent at ``now``; not ``windows``: the market maker's jitted path
+        counted it in the rate windows already (``recorded`` above)."""
         if now > self._now:
             self._now = now
         if windows:
