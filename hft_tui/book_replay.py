@@ -23,6 +23,7 @@ from hft_tui.book_depth import NO_PRICE
 from hft_tui.errors import HftError
 from hft_tui.events import ASK, BID, EOM, EVENT_DTYPE, LEVEL
 from hft_tui.instrument import Instrument
+from hft_tui.stream import first_message_end, last_message_end
 
 ROWS_PER_CALL = 4096  # rows the kernel writes before handing them to Python
 
@@ -178,8 +179,10 @@ def warm_up() -> None:
     px = np.zeros(1, np.int64)
     for events in (ev, frozen):  # writable arrays, and read-only tick-file views
         replay_rows(st, events, 0, 2, 0, 1, np.zeros(1, np.int64), rows, px, px.copy())
+        last_message_end(events, 0, 2)  # the stream's cuts
+        first_message_end(events, 0, 2)
     snapshot_row(st, 0, rows[0], px, px.copy())
 
 
 COMPILE_ESTIMATE_S = 4
-KERNELS = (snapshot_row, replay_rows)
+KERNELS = (snapshot_row, replay_rows, last_message_end, first_message_end)

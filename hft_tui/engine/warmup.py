@@ -17,9 +17,9 @@ from hft_tui.engine.exchange_link import after_messages, count_messages, first_a
 from hft_tui.engine.runner import drive
 from hft_tui.engine.tape import tape_update
 from hft_tui.events import ADD, ASK, BID, EOM, EVENT_DTYPE, EXECUTE
-from hft_tui.feeds.replay import first_message_end, last_message_end
 from hft_tui.risk.rate import RateWindow, rate_allows, rate_record
 from hft_tui.strategies.market_maker import as_quotes, quotes_entry
+from hft_tui.stream import first_message_end, last_message_end
 
 #: the jitted functions Python calls (``hft_tui.jit`` checks their cache)
 KERNELS = (
@@ -82,8 +82,9 @@ def warm_up() -> None:
     after_messages(ev, 0, len(ev), 1)
     count_messages(ev, 0, len(ev))
     first_at_or_after(ev, 0, len(ev), 2)
-    last_message_end(ev, 0, len(ev))
-    first_message_end(ev, 0, len(ev))
+    for events in (ev, ev.copy()):  # a tick file's read-only view; a stream's joined pieces
+        last_message_end(events, 0, len(events))
+        first_message_end(events, 0, len(events))
     xl.flush(10)
     xl.fast_forward_to(3)
     xl.fast_forward(ev, 0, len(ev))

@@ -17,34 +17,13 @@ import os
 from collections.abc import Iterable, Iterator
 
 import numpy as np
-from numba import njit
 
 from hft_tui.errors import HftError
-from hft_tui.events import EOM, EVENT_DTYPE
+from hft_tui.events import EVENT_DTYPE
 from hft_tui.instrument import Instrument
-from hft_tui.stream import DEFAULT_BATCH_EVENTS, EventStream, open_stream
+from hft_tui.stream import DEFAULT_BATCH_EVENTS, EventStream, first_message_end, last_message_end, open_stream
 
 _EMPTY = np.empty(0, dtype=EVENT_DTYPE)
-
-
-@njit(cache=True, nogil=True)
-def last_message_end(events, start, end):
-    """Index after the last EOM event in events[start:end], or ``start`` if none."""
-    i = end - 1
-    while i >= start:
-        if events[i].flags & EOM:
-            return i + 1
-        i -= 1
-    return start
-
-
-@njit(cache=True, nogil=True)
-def first_message_end(events, start, end):
-    """Index after the first EOM event in events[start:end], or -1 if none."""
-    for i in range(start, end):
-        if events[i].flags & EOM:
-            return i + 1
-    return -1
 
 
 class ReplaySource:
