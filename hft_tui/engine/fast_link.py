@@ -30,12 +30,9 @@ from hft_tui.engine.fast_quote import (
     F_NLOG,
     F_SYNCED,
     F_WAKE_ASK,
-    F_WAKE_BID,
     F_WAKES,
     LOG_WIDTH,
     L_NEW,
-    Q_ID,
-    Q_PX,
     fast_wake,
 )
 from hft_tui.events import ORDER_NEW
@@ -142,35 +139,38 @@ class FastQuote:
         which the next stop's ``take_own`` drops as it always does."""
         fq = self.fq
         e, slot, mm, desk = self.e, self.slot, self.mm, self.e.desk
-        n = fq.item(F_NLOG)
-        log = fq[F_LOG : F_LOG + n * LOG_WIDTH].tolist()
-        own = [] if at_stop else e.xl.take_own_raw()
+        wakes, n, wake_bid, wake_ask = fq[F_WAKES : F_WAKE_ASK + 1].tolist()
+        rows = fq[F_LOG : F_LOG + n * LOG_WIDTH].reshape(n, LOG_WIDTH).tolist()
         sym = mm.params["sym"]
-        taken = 0
-        for r in range(0, n * LOG_WIDTH, LOG_WIDTH):
-            ts, what, order_id, side, px, qty, mid2, written = log[r : r + LOG_WIDTH]
-            if not at_stop:
+        if at_stop:
+            for ts, what, order_id, side, px, qty, mid2, _ in rows:
+                if what == L_NEW:
+                    desk.fast_placed(slot, order_id, side, px, qty, sym, mid2, ts)
+                else:
+                    desk.fast_replaced(slot, order_id, px, mid2, ts)
+        else:
+            own = e.xl.take_own_raw()
+            taken = 0
+            for ts, what, order_id, side, px, qty, mid2, written in rows:
                 if written > taken:
                     desk.receive([x for x in own[taken:written] if x[5] != ORDER_NEW])
                     taken = written
                 if ts > e.now:
                     e.now = ts  # (what log lines written now show)
                 desk.deliver(ts)
-            if what == L_NEW:
-                desk.fast_placed(slot, order_id, side, px, qty, sym, mid2, ts)
-            else:
-                desk.fast_replaced(slot, order_id, px, mid2, ts)
-        if len(own) > taken:
-            desk.receive([x for x in own[taken:] if x[5] != ORDER_NEW])
-        e.now = max(e.now, fq.item(F_ENOW))
-        mm.bid_id = fq.item(F_BID + Q_ID) or None
-        mm.bid_px = fq.item(F_BID + Q_PX)
-        mm.ask_id = fq.item(F_ASK + Q_ID) or None
-        mm.ask_px = fq.item(F_ASK + Q_PX)
-        wakes = fq.item(F_WAKES)
+                if what == L_NEW:
+                    desk.fast_placed(slot, order_id, side, px, qty, sym, mid2, ts)
+                else:
+                    desk.fast_replaced(slot, order_id, px, mid2, ts)
+            if len(own) > taken:
+                desk.receive([x for x in own[taken:] if x[5] != ORDER_NEW])
+            e.now = max(e.now, fq.item(F_ENOW))
+        bid_id, bid_px = fq[F_BID : F_BID + 2].tolist()
+        ask_id, ask_px = fq[F_ASK : F_ASK + 2].tolist()
+        mm.bid_id, mm.bid_px = bid_id or None, bid_px
+        mm.ask_id, mm.ask_px = ask_id or None, ask_px
         slot.wakes += wakes
         self.wakes += wakes
-        slot.ref_bid[sym] = fq.item(F_WAKE_BID)
-        slot.ref_ask[sym] = fq.item(F_WAKE_ASK)
-        fq[F_WAKES] = 0
-        fq[F_NLOG] = 0
+        slot.ref_bid[sym] = wake_bid
+        slot.ref_ask[sym] = wake_ask
+        fq[F_WAKES : F_NLOG + 1] = 0
