@@ -1,18 +1,21 @@
-"""The engine's side of the market maker's fast path (``fast_quote``): arm it, replay it.
+"""The engine's side of the market maker's fast path (``fast_quote``, ``fast_fills``).
 
 Before each run of the exchange runner, ``before_run`` writes what the jitted
 wake-up reads: the strategy's parameters and quotes, its position, the risk
 state of its symbol (``RiskManager.fast_state``), the engine's clock. It arms
 the path only while the built-in ``MarketMaker`` is the one strategy of a
-one-symbol run, live, and its best-price watch is its own.
+one-symbol run, live, and its best-price watch is its own. ``wake`` does a
+wake-up the engine itself is about to do at a stop (after a fill it delivered,
+say) in jitted code.
 
-After the run, ``after_run`` replays what the path did, as the Python path
-would have done it at those stops: for each replace it sent (in order), the
-own-order events the exchange had written by then are received and those due
-are delivered (at that replace's time), then the replace is entered in the
-desk, the risk ledger and the log; finally the strategy's quotes, wake count
-and wake references are brought up to date. Same order of operations, same
-numbers: the fills of a run do not depend on the path (``engine.fast_mm``).
+After the run, ``after_run`` enters what the path did, as the Python path
+would have done it at those stops: for each entry of its log (an order sent,
+or fills met), the own-order events the exchange had written by then are
+received and those due are delivered at that entry's time (fills through the
+desk, the portfolio and ``on_fill``), then the order is entered in the desk,
+the risk ledger and the log; finally the strategy's quotes, wake count and wake
+references are brought up to date. Same order of operations, same numbers: the
+fills of a run do not depend on the path (``engine.fast_mm``).
 """
 
 from __future__ import annotations
@@ -20,7 +23,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from hft_tui.engine.fast_quote import (
+    D_RISK,
     DECLINE_NAMES,
+    F_RISK_WHY,
+    RISK_NAMES,
     F_ARMED,
     F_ASK,
     F_BID,
@@ -33,10 +39,10 @@ from hft_tui.engine.fast_quote import (
     F_WAKES,
     LOG_WIDTH,
     L_NEW,
+    L_REPLACE,
     fast_wake,
 )
 from hft_tui.events import ORDER_NEW
-from hft_tui.exchange.codes import STOP_BBO
 from hft_tui.jit import entry_point
 from hft_tui.strategies.market_maker import MarketMaker
 
@@ -81,7 +87,7 @@ class FastQuote:
         sym, size, inv, requote, spread = p["sym"], p["size"], p["max_inventory"], p["requote_ticks"], p["min_spread_ticks"]
         state = None
         if slot.live and slot.started and e.state in _RUNNING and e._lone_watch is not None:
-            state = e.risk.fast_state(slot.index, sym)
+            state = e.risk.fast_state(slot.index, sym, (mm.bid_id, mm.ask_id))
         # whole numbers only (else Python's own checks apply: a float size is a strategy error)
         if state is None or not (type(sym) is type(size) is type(inv) is type(requote) is type(spread) is int):
             self.fq[F_ARMED] = 0
@@ -93,15 +99,15 @@ class FastQuote:
         self.fqf[:] = (mm.var, float(p["gamma"]), float(p["k"]), float(p["horizon_s"]), p["sigma_sample_ms"] * 1e-3 * 0.999) + state[1]
         e.xl.rates = e.risk.fast_rates(slot.index)
 
-    def _quote(self, order_id: int | None, px: int) -> tuple[int, int, int, int, int]:
-        """(id or 0, price, replaceable, lots open, post-only) of one of the strategy's quotes."""
+    def _quote(self, order_id: int | None, px: int) -> tuple[int, ...]:
+        """One of the strategy's quotes as ``fast_quote`` keeps it (``F_BID``)."""
         if order_id is None:
-            return 0, px, 0, 0, 0
+            return 0, px, 0, 0, 0, 0, 0
         slot = self.slot
         rec = self.e.risk.fast_order(slot.index, order_id)
         if rec is None or order_id not in slot.orders or order_id in slot.asked_cancel:
-            return order_id, px, 0, 0, 0
-        return order_id, px, 1, rec[0], rec[1]
+            return order_id, px, 0, 0, 0, 0, 0
+        return (order_id, px, 1) + rec
 
     def wake(self) -> bool:
         """The strategy's wake-up at this stop (``Engine._wake``: after a fill, say) done
@@ -123,12 +129,15 @@ class FastQuote:
 
     def _declined(self, why: int) -> None:
         name = DECLINE_NAMES.get(why, "?")
+        if why == D_RISK:
+            name += ":" + RISK_NAMES.get(self.fq.item(F_RISK_WHY), "?")
         self.declined[name] = self.declined.get(name, 0) + 1
 
     def after_run(self) -> None:
         fq = self.fq
-        if fq.item(F_ARMED) and self.e.xl.reason == STOP_BBO:  # a wake-up it left to Python
-            self._declined(fq.item(F_DECLINED))
+        why = fq.item(F_DECLINED)
+        if why and fq.item(F_ARMED):  # the run ended on a wake-up it left to Python
+            self._declined(why)
         if fq.item(F_WAKES):
             self._enter_log()
 
@@ -157,14 +166,15 @@ class FastQuote:
                     taken = written
                 if ts > e.now:
                     e.now = ts  # (what log lines written now show)
-                desk.deliver(ts)
+                desk.deliver(ts)  # (fills too: the wake-up after them was jitted, L_FILLS)
                 if what == L_NEW:
                     desk.fast_placed(slot, order_id, side, px, qty, sym, mid2, ts)
-                else:
+                elif what == L_REPLACE:
                     desk.fast_replaced(slot, order_id, px, mid2, ts)
             if len(own) > taken:
                 desk.receive([x for x in own[taken:] if x[5] != ORDER_NEW])
             e.now = max(e.now, fq.item(F_ENOW))
+            slot.wake_now = False  # a fill delivered above asked for the wake-up that was done
         bid_id, bid_px = fq[F_BID : F_BID + 2].tolist()
         ask_id, ask_px = fq[F_ASK : F_ASK + 2].tolist()
         mm.bid_id, mm.bid_px = bid_id or None, bid_px

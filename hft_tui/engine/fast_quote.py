@@ -38,7 +38,7 @@ import numpy as np
 from numba import njit
 
 from hft_tui.book import NO_PRICE, book_best_px
-from hft_tui.events import ASK, BID
+from hft_tui.events import ASK, BID, ORDER_CANCELED, ORDER_DONE, ORDER_FILL
 from hft_tui.exchange import codes as c
 from hft_tui.exchange.intents import replace as x_replace
 from hft_tui.exchange.intents import submit as x_submit
@@ -51,7 +51,7 @@ F_ARMED = 0
 F_ENOW = 1  # the engine's clock; the runner keeps it as a stop would
 F_SYM = 2
 F_MPOS = 3  # the strategy's position (``ctx.position``)
-F_POS = 4  # F_POS .. F_GOPEN_LIM: ``RiskManager.fast_state``, in its order
+F_POS = 4  # F_POS .. F_OTHER_ASK: ``RiskManager.fast_state``, in its order
 F_TPOS = 5
 F_OB = 6  # reserved lots of open/in-flight orders: strategy buy, sell; total buy, sell
 F_OS = 7
@@ -70,25 +70,29 @@ F_NOPEN = 19  # open orders: the strategy's, all; and their limits
 F_NOPEN_T = 20
 F_OPEN_LIM = 21
 F_GOPEN_LIM = 22
-F_SIZE = 23  # the strategy's parameters and state
-F_MAX_INV = 24
-F_REQUOTE = 25
-F_MIN_SPREAD = 26
-F_LAST_SAMPLE = 27
-F_BID = 28  # per quote: order id (0: none), price, replaceable, lots open, post-only
-F_ASK = 33
-Q_ID, Q_PX, Q_OK, Q_LEAVES, Q_POST = 0, 1, 2, 3, 4
-F_SYNCED = 38  # the values above: what the engine writes
-F_WAKES = 38  # wake-ups done here since the engine last looked
-F_NLOG = 39
-F_WAKE_BID = 40  # best bid and ask at the last of them: the strategy's wake references
-F_WAKE_ASK = 41
-F_DECLINED = 42  # the D_* reason of the last wake-up left to Python
-F_LOG = 48
+F_OTHER_BID = 23  # the own best bid / ask of the strategy's orders other than its quotes
+F_OTHER_ASK = 24  # (what F_OWN_BID / F_OWN_ASK fall back to when a quote fills in full)
+F_SIZE = 25  # the strategy's parameters and state
+F_MAX_INV = 26
+F_REQUOTE = 27
+F_MIN_SPREAD = 28
+F_LAST_SAMPLE = 29
+F_BID = 30  # per quote: order id (0: none), price, replaceable, lots open, post-only,
+F_ASK = 37  # lots the risk ledger reserves for it, 1 if a replace of it is in flight
+Q_ID, Q_PX, Q_OK, Q_LEAVES, Q_POST, Q_RES, Q_PEND = range(7)
+F_SYNCED = 44  # the values above: what the engine writes
+F_WAKES = 44  # wake-ups done here since the engine last looked
+F_NLOG = 45
+F_WAKE_BID = 46  # best bid and ask at the last of them: the strategy's wake references
+F_WAKE_ASK = 47
+F_DECLINED = 48  # the D_* reason of the last wake-up left to Python
+F_FCUR = 49  # fast_fills: own events before this index of ``out`` need no look any more
+F_RISK_WHY = 50  # the R_* check of the last D_RISK
+F_LOG = 52
 # per order sent: (time, L_NEW or L_REPLACE, order id, side, price, lots, bid + ask,
 # own events written before it)
 LOG_WIDTH = 8
-L_REPLACE, L_NEW = 0, 1
+L_REPLACE, L_NEW, L_FILLS = 0, 1, 2  # (L_FILLS: the fills due by then were met, fast_fills)
 LOG_ROWS = 64
 FQ_LEN = F_LOG + LOG_WIDTH * LOG_ROWS
 
@@ -97,12 +101,28 @@ G_VAR, G_GAMMA, G_K, G_TAU, G_SAMPLE_S, G_BAND_BPS, G_GROSS, G_GGROSS, G_HALF_UN
 FQF_LEN = 9
 
 # why a wake-up went to Python (the engine counts them for the report)
-D_KILLED, D_LOG_FULL, D_DEADLINE, D_PRICES, D_SAMPLE, D_FULL, D_CANCEL, D_NOT_OPEN, D_RISK, D_QUEUE_FULL = range(1, 11)
+D_KILLED, D_LOG_FULL, D_DEADLINE, D_PRICES, D_SAMPLE, D_FULL, D_CANCEL, D_NOT_OPEN, D_RISK, D_QUEUE_FULL, D_ANSWER = range(1, 12)
 DECLINE_NAMES = {
     D_KILLED: "killed", D_LOG_FULL: "log_full", D_DEADLINE: "deadline", D_PRICES: "prices", D_SAMPLE: "sigma_sample",
     D_FULL: "order_table_full", D_CANCEL: "cancel", D_NOT_OPEN: "not_open", D_RISK: "risk_check", D_QUEUE_FULL: "queue_full",
+    D_ANSWER: "order_closed",
+}  # fmt: skip
+# the pre-trade check a D_RISK did not pass (the names of PreTrade's reasons)
+R_BAD_ORDER, R_ORDER_QTY, R_BAND, R_NOTIONAL, R_POST_ONLY, R_SELF_TRADE, R_OPEN_ORDERS, R_POSITION, R_GROSS, R_RATE = range(1, 11)
+RISK_NAMES = {
+    R_BAD_ORDER: "bad_order", R_ORDER_QTY: "max_order_qty", R_BAND: "price_band", R_NOTIONAL: "max_order_notional",
+    R_POST_ONLY: "post_only_cross", R_SELF_TRADE: "self_trade", R_OPEN_ORDERS: "max_open_orders",
+    R_POSITION: "max_position", R_GROSS: "max_gross_notional", R_RATE: "rate_limit",
 }  # fmt: skip
 _SAFE = 1 << 40  # prices, mids and sizes beyond this go to Python (exact int/float compares)
+
+
+@njit(cache=True, nogil=True)
+def calls_hook(e):
+    """An own-order event that calls a strategy hook when it arrives: a fill, or the end
+    of an order other than a cancel that was asked for (``OrderDesk.first_due``'s rule,
+    which may be stricter: an extra stop is a no-op)."""
+    return e.kind == ORDER_FILL or ((e.flags & ORDER_DONE) != 0 and not (e.kind == ORDER_CANCELED and e.aux == c.CXL_REQUESTED))
 
 
 def new_state() -> tuple[np.ndarray, np.ndarray]:
@@ -113,10 +133,10 @@ def new_state() -> tuple[np.ndarray, np.ndarray]:
 def _passes(fq, fqf, rs_ring, rs_st, rg_ring, rg_st, side, px, qty, post, new, bb, ba, ob, os_, tob, tos,
             own_b, own_a, n_open, n_open_t, now, k):  # fmt: skip
     """``PreTrade._check`` of a price-only replace or (``new``) a new order, over the
-    state passed in (the checks the arming leaves open, in its order): True only if
-    it passes."""
+    state passed in (the checks the arming leaves open, in its order): 0 if it passes,
+    else the ``R_*`` check it does not pass."""
     if qty <= 0 or qty >= _SAFE or px <= 0 or px >= _SAFE:
-        return False
+        return R_BAD_ORDER
     pos = fq[F_POS]
     tpos = fq[F_TPOS]
     if side > 0:
@@ -130,32 +150,34 @@ def _passes(fq, fqf, rs_ring, rs_st, rg_ring, rg_st, side, px, qty, post, new, b
         reducing = pos > 0 and worst >= 0
         greducing = tpos > 0 and gworst >= 0
     if qty > fq[F_ORDER_LOTS]:
-        return False
+        return R_ORDER_QTY
     mid2 = bb + ba
     if fq[F_BAND_ON] != 0 and abs(2 * px - mid2) * 10_000 > mid2 * fqf[G_BAND_BPS]:
-        return False
+        return R_BAND
     if px * qty > fq[F_NOTIONAL]:
-        return False
+        return R_NOTIONAL
     if post and fq[F_POST_CHECK] != 0 and (px >= ba if side > 0 else px <= bb):
-        return False
+        return R_POST_ONLY
     if fq[F_SELF_CHECK] != 0 and (px >= own_a if side > 0 else px <= own_b):
-        return False
+        return R_SELF_TRADE
     if new and (n_open >= fq[F_OPEN_LIM] or n_open_t >= fq[F_GOPEN_LIM]):
-        return False
+        return R_OPEN_ORDERS
     if not reducing and abs(worst) > fq[F_POS_LOTS]:
-        return False
+        return R_POSITION
     if not greducing and abs(gworst) > fq[F_GPOS_LOTS]:
-        return False
+        return R_POSITION
     value = mid2 * fqf[G_HALF_UNIT]
     if not reducing and fqf[G_GROSS] < np.inf:
         other = pos - os_ if side > 0 else pos + ob
         if max(abs(worst), abs(other)) * value > fqf[G_GROSS]:
-            return False
+            return R_GROSS
     if not greducing and fqf[G_GGROSS] < np.inf:
         other = tpos - tos if side > 0 else tpos + tob
         if max(abs(gworst), abs(other)) * value > fqf[G_GGROSS]:
-            return False
-    return rate_allows(rs_ring, rs_st, now, k) and rate_allows(rg_ring, rg_st, now, k)
+            return R_GROSS
+    if not (rate_allows(rs_ring, rs_st, now, k) and rate_allows(rg_ring, rg_st, now, k)):
+        return R_RATE
+    return 0
 
 
 @njit(cache=True, nogil=True)
@@ -220,8 +242,10 @@ def fast_wake(book, ints, floats, out, symv, fq, fqf, kflag, rs_ring, rs_st, rg_
         new = act == 3
         qty = size if new else fq[base + Q_LEAVES]
         post = new or fq[base + Q_POST] != 0
-        if not _passes(fq, fqf, rs_ring, rs_st, rg_ring, rg_st, side, px, qty, post, new,
-                       bb, ba, ob, os_, tob, tos, own_b, own_a, n_open, n_open_t, now, sends):  # fmt: skip
+        check = _passes(fq, fqf, rs_ring, rs_st, rg_ring, rg_st, side, px, qty, post, new,
+                        bb, ba, ob, os_, tob, tos, own_b, own_a, n_open, n_open_t, now, sends)  # fmt: skip
+        if check != 0:
+            fq[F_RISK_WHY] = check
             return D_RISK
         if side == BID:
             ob += qty
@@ -257,11 +281,15 @@ def fast_wake(book, ints, floats, out, symv, fq, fqf, kflag, rs_ring, rs_st, rg_
             fq[base + Q_OK] = 1
             fq[base + Q_LEAVES] = size
             fq[base + Q_POST] = 1
+            fq[base + Q_RES] = size
+            fq[base + Q_PEND] = 0
             fq[row + 1] = L_NEW
             fq[row + 5] = size
         else:
             oid = fq[base + Q_ID]
             x_replace(ints, floats, out, now, oid, px, 0)
+            fq[base + Q_RES] += fq[base + Q_LEAVES]  # as the ledger reserves a replace in flight
+            fq[base + Q_PEND] = 1
             fq[row + 1] = L_REPLACE
             fq[row + 5] = fq[base + Q_LEAVES]
         fq[row + 2] = oid

@@ -18,8 +18,9 @@ that moment: they only have to reach the desk before the next decision. So
 - on every other stop of the runner (a best-price move, the caller's
   deadline, the end of the slice, a full output buffer).
 
-At a best-price stop, the market maker's fast path (``fast_quote``, armed by
-the engine) may do that wake-up itself: then ``drive`` goes on.
+At a best-price stop, and when the fills of the market maker arrive, its fast
+path (``fast_fills.fast_stop``, armed by the engine) may enter the fills and do
+the wake-up itself: then ``drive`` goes on.
 
 The mid grid for markouts (``grid``) is the exception: a stop only to note every
 symbol's best bid and ask at a grid time needs nothing else from Python (no
@@ -40,11 +41,12 @@ from __future__ import annotations
 from numba import njit
 
 from hft_tui.book import NO_PRICE, book_best_px
-from hft_tui.events import ASK, BID, ORDER_CANCELED, ORDER_DONE, ORDER_FILL
+from hft_tui.events import ASK, BID
 from hft_tui.exchange import codes as c
-from hft_tui.exchange.layout import C_NOUT, C_NSYM, S_LAST_ASK, S_LAST_BID, S_WAKE_TICKS, view
+from hft_tui.exchange.layout import C_FEED_NOW, C_NOUT, C_NSYM, S_LAST_ASK, S_LAST_BID, S_WAKE_TICKS, view
 from hft_tui.exchange.run import exchange_run
-from hft_tui.engine.fast_quote import F_ARMED, F_DECLINED, F_ENOW, fast_wake
+from hft_tui.engine.fast_fills import fast_stop
+from hft_tui.engine.fast_quote import F_ARMED, F_DECLINED, F_ENOW, F_FCUR, calls_hook
 
 
 @njit(cache=True, nogil=True)
@@ -65,14 +67,6 @@ def _band_left(book, symv, nsym, watch_sym, wake_ticks):
         if _moved(book_best_px(book, sym, ASK), symv[sym, S_LAST_ASK], ticks):
             return True
     return False
-
-
-@njit(cache=True, nogil=True)
-def _fast(book, ints, floats, out, symv, fq, fqf, kflag, rs_ring, rs_st, rg_ring, rg_st, at):
-    """The market maker's wake-up done in jitted code (True), or why not noted for the engine."""
-    why = fast_wake(book, ints, floats, out, symv, fq, fqf, kflag, rs_ring, rs_st, rg_ring, rg_st, at)
-    fq[F_DECLINED] = why
-    return why == 0
 
 
 @njit(cache=True, nogil=True)
@@ -99,6 +93,9 @@ def drive(book, ints, floats, out, events, start, end, mask, watch_sym, wake_tic
     symv = view(ints, floats, out).symv
     nsym = ints[C_NSYM]
     seen = ints[C_NOUT]  # own events before this index were looked at by an earlier call
+    fq[F_FCUR] = seen
+    fq[F_DECLINED] = 0
+    fast = fq[F_ARMED] != 0
     due = deadline
     mask |= c.STOP_OWN | c.STOP_DEADLINE
     watching = (mask & c.STOP_BBO) != 0
@@ -117,23 +114,30 @@ def drive(book, ints, floats, out, events, start, end, mask, watch_sym, wake_tic
                 continue
             return i, reason, at  # no room: the engine records it
         if reason != c.STOP_OWN:
-            if reason == c.STOP_BBO and fq[F_ARMED] != 0 and _fast(
-                book, ints, floats, out, symv, fq, fqf, kflag, rs_ring, rs_st, rg_ring, rg_st, at
-            ):
-                continue
+            if fast and (reason == c.STOP_BBO or reason == c.STOP_DEADLINE):
+                # the market maker's fills due now and its wake-up, in jitted code?
+                t = max(fq[F_ENOW], ints[C_FEED_NOW])
+                if reason == c.STOP_DEADLINE:
+                    t = max(t, at)
+                nxt = fast_stop(book, ints, floats, out, symv, fq, fqf, kflag, rs_ring, rs_st, rg_ring, rg_st,
+                                t, due, grid[0], deadline)  # fmt: skip
+                if nxt > 0:
+                    due = nxt
+                    continue
             return i, reason, at
         n = ints[C_NOUT]
         for k in range(seen, n):
             e = out[k]
-            if e.kind == ORDER_FILL or ((e.flags & ORDER_DONE) != 0 and not (e.kind == ORDER_CANCELED and e.aux == c.CXL_REQUESTED)):
-                if e.local_ts < due:
-                    due = e.local_ts
+            if calls_hook(e) and e.local_ts < due:
+                due = e.local_ts
         seen = n
         if watching and _band_left(book, symv, nsym, watch_sym, wake_ticks):
-            # (an answer calling a hook, seen just now, may have brought the deadline forward)
-            if not (fq[F_ARMED] != 0 and _fast(
-                book, ints, floats, out, symv, fq, fqf, kflag, rs_ring, rs_st, rg_ring, rg_st, min(at, due)
-            )):  # fmt: skip
+            nxt = 0
+            if fast:
+                nxt = fast_stop(book, ints, floats, out, symv, fq, fqf, kflag, rs_ring, rs_st, rg_ring, rg_st,
+                                max(fq[F_ENOW], ints[C_FEED_NOW]), due, grid[0], deadline)  # fmt: skip
+            if nxt == 0:
                 return i, c.STOP_BBO, at
+            due = nxt
         if i >= end:
             return i, c.STOP_END, at

@@ -19,7 +19,7 @@ class EngineSettings:
     log_lines: int = 2000  # log lines kept for viewers
     book_levels: int = 20  # book levels per side in a snapshot
     trade_window_ms: float = 60000.0  # traded-volume-per-price window of the ladder
-    fast_mm: bool = True  # the built-in mm's requotes in jitted code (same fills; false: all in Python)
+    fast_mm: bool = True  # the built-in mm's wake-ups in jitted code (same fills; false: all in Python)
 
     def __post_init__(self) -> None:
         if self.batch_events < 1 or self.log_lines < 1 or self.book_levels < 1:

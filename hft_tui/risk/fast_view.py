@@ -24,12 +24,12 @@ NONE_ASK = 1 << 62
 
 
 class FastView:
-    def fast_state(self: RiskManager, si: int, sym: int) -> tuple[tuple[int, ...], tuple[float, ...]] | None:
+    def fast_state(self: RiskManager, si: int, sym: int, quotes: tuple[int | None, int | None]) -> tuple[tuple[int, ...], tuple[float, ...]] | None:
         """((pos, total pos, open buy, open sell, total open buy, total open sell, own bid,
         own ask, order lots, position lots, total position lots, notional units, band on,
-        post-only check, self-trade check, open orders, all open orders, their limits),
-        (band bps, gross, total gross, half unit)),
-        or None when this strategy's orders need the full checks."""
+        post-only check, self-trade check, open orders, all open orders, their limits,
+        own bid and ask without the ``quotes`` (bid, ask order ids)), (band bps, gross,
+        total gross, half unit)), or None when this strategy's orders need the full checks."""
         if self.kill_switch.tripped or self._ns != 1 or self._gstate != S_ACTIVE or self._state[si] != S_ACTIVE:
             return None
         k = si * self._ns + sym
@@ -43,14 +43,31 @@ class FastView:
             lim.order_lots[sym], lim.position_lots[sym], glim.position_lots[sym], lim.notional_units[sym],
             lim.band_on, lim.post_only_check, lim.self_trade_check,
             led.n_open[si], led.n_open_total, lim.open_orders, glim.open_orders,
+            self._best_without(led.bid_levels[k], quotes[0], max, NONE_BID),
+            self._best_without(led.ask_levels[k], quotes[1], min, NONE_ASK),
         ), (lim.band_bps, lim.gross_notional, glim.gross_notional, self._half_unit[sym])  # fmt: skip
 
-    def fast_order(self: RiskManager, si: int, order_id: int) -> tuple[int, int] | None:
-        """(lots open, 1 if post-only) of a strategy's resting order, None if not replaceable."""
+    def _best_without(self: RiskManager, levels: dict[int, int], order_id: int | None, best: Any, none: int) -> int:
+        """The best own price level when order ``order_id``'s (its price, its replaces in flight) go."""
+        rec = self.ledger.orders.get(order_id) if order_id is not None else None
+        if rec is None or not rec.rests:
+            return best(levels) if levels else none
+        left = dict(levels)
+        for px in (rec.px, *rec.pending):
+            n = left.get(px, 0) - 1
+            if n > 0:
+                left[px] = n
+            else:
+                left.pop(px, None)
+        return best(left) if left else none
+
+    def fast_order(self: RiskManager, si: int, order_id: int) -> tuple[int, int, int, int] | None:
+        """(lots open, 1 if post-only, lots reserved, 1 if a replace is in flight) of a
+        strategy's resting order, None if not replaceable."""
         rec = self.ledger.orders.get(order_id)
         if rec is None or rec.strategy != si or not rec.rests:
             return None
-        return rec.leaves, int(rec.kind == POST_ONLY)
+        return rec.leaves, int(rec.kind == POST_ONLY), rec.reserved, int(bool(rec.pending))
 
     def fast_rates(self: RiskManager, si: int) -> tuple[Any, Any, Any, Any]:
         """The strategy's and the global rate windows' arrays (both paths record into them)."""
