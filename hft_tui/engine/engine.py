@@ -118,7 +118,7 @@ class Engine:
         self._thread: threading.Thread | None = None
         self._started = False
         self.last_kill_us: float | None = None
-        self.fast = FastQuote.build(self)  # the market maker's jitted requotes, or None
+        self.fast = FastQuote.build(self)  # the market maker's jitted wake-ups, or None
         self.slots_changed()
 
     # --- viewer side (any thread) -------------------------------------------------------
