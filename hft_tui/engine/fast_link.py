@@ -23,10 +23,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from hft_tui.engine.fast_quote import (
-    D_RISK,
     DECLINE_NAMES,
-    F_RISK_WHY,
-    RISK_NAMES,
+    D_RISK,
     F_ARMED,
     F_ASK,
     F_BID,
@@ -34,12 +32,14 @@ from hft_tui.engine.fast_quote import (
     F_ENOW,
     F_LOG,
     F_NLOG,
+    F_RISK_WHY,
     F_SYNCED,
-    F_WAKE_ASK,
     F_WAKES,
+    F_WAKE_ASK,
     LOG_WIDTH,
     L_NEW,
     L_REPLACE,
+    RISK_NAMES,
     fast_wake,
 )
 from hft_tui.events import ORDER_NEW
