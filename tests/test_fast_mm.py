@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -16,6 +18,7 @@ from hft_tui.feeds.replay import ReplaySource
 from hft_tui.feeds.sim_source import SimSource
 from hft_tui.risk.rate import RateWindow, rate_allows
 from hft_tui.strategies.loader import load_strategies
+from hft_tui.strategies.market_maker import MarketMaker
 from hft_tui.tickfile import TickWriter
 
 N = 400_000
@@ -106,6 +109,37 @@ def test_after_a_jitted_wake_at_a_stop_its_state_is_what_the_engine_would_write(
     slow_answers = "exchange.response_latency_ns=5000000"  # answers after the market data: more such wakes
     same(run(tape, True, slow_answers), run(tape, False, slow_answers))
     assert len(checked) > 10
+
+
+def test_a_failing_on_fill_stops_it_and_leaves_no_order_resting(tape, monkeypatch):
+    """A fill met in jitted code is delivered to on_fill later, after the wake-up that
+    followed it sent orders: if on_fill fails then, those orders go too."""
+    calls = []
+    forget = MarketMaker.on_fill
+
+    def failing(self, ctx, fill):
+        calls.append(fill)
+        frame, entering = sys._getframe(), False
+        while frame is not None and not entering:
+            entering, frame = frame.f_code.co_name == "_enter_log", frame.f_back
+        if entering and len(calls) >= 20 and fill.done:  # met in jitted code, then a new quote
+            raise RuntimeError("on_fill bug")
+        forget(self, ctx, fill)
+
+    left = []
+    enter = FastQuote._enter_log
+
+    def checked(self, at_stop=False):
+        enter(self, at_stop)
+        if not self.slot.live:  # stopped: nothing of it may rest without a cancel on its way
+            left.extend(oid for oid in self.slot.orders if oid not in self.slot.asked_cancel)
+
+    monkeypatch.setattr(MarketMaker, "on_fill", failing)
+    monkeypatch.setattr(FastQuote, "_enter_log", checked)
+    engine = run(tape, True).engine
+    slot = engine.slots[0]
+    assert slot.state == "HALTED" and "on_fill bug" in slot.error
+    assert left == []
 
 
 def test_two_strategies_or_a_switch_leave_it_off(tape):

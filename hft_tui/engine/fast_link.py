@@ -184,3 +184,8 @@ class FastQuote:
         slot.ref_bid[sym] = wake_bid
         slot.ref_ask[sym] = wake_ask
         fq[F_WAKES : F_NLOG + 1] = 0
+        if not slot.live and slot.orders:
+            # on_fill failed while a fill was delivered above (the strategy is stopped and
+            # its orders cancelled then): orders the jitted path had sent after that fill
+            # were entered since; they go too
+            desk.cancel_all(slot, why="strategy stopped")
