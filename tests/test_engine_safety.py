@@ -9,7 +9,7 @@ import pytest
 
 from enginekit import ArraySource, Recorder, config, l2_walk, spec
 
-from hft_tui.engine.commands import Kill, Stop
+from hft_tui.engine.commands import Kill, Rearm, Stop
 from hft_tui.engine.engine import Engine
 from hft_tui.engine.snapshot import HALTED
 from hft_tui.exchange.layout import C_NEXT_ID
@@ -155,3 +155,27 @@ def test_strategy_exception_stops_it_cancels_its_orders_and_others_go_on():
     assert good.state != HALTED and good.wakes > 1000
     errors = [line for line in engine.logs if line.level == "error"]
     assert errors and errors[0].strategy == "bad"
+
+
+def test_a_rearm_without_a_kill_changes_nothing_and_the_run_goes_on():
+    """It switched every strategy off without telling the runner, which then stopped
+    for the switched-off strategy's band again and again: the replay never moved on."""
+    cfg = config()
+    engine = Engine(SimSource(seed=4, max_events=300_000), load_strategies(["mm"], cfg), cfg, mode="SIM")
+    sent = []
+
+    def rearm_once(e):
+        if not sent and e.desk.sent > 3:
+            sent.append(e.desk.sent)
+            e.command(Rearm())
+
+    engine.on_batch = rearm_once
+    engine.start()
+    engine.join(60)
+    try:
+        assert engine.state == "ended"
+        assert sent and engine.slots[0].enabled and engine.desk.sent > sent[0]  # still trading
+        assert any("nothing to re-arm" in line.text for line in engine.logs)
+    finally:
+        engine.command(Stop())
+        engine.join(10)

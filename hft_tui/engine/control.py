@@ -130,10 +130,15 @@ class Controller:
     def apply(self, cmd: Any) -> None:  # noqa: C901 - one branch per command
         e = self.e
         if isinstance(cmd, Rearm):
-            self._log_changes(e.risk.rearm(e.now))
+            changes = e.risk.rearm(e.now)
+            if not changes and not self.killed:
+                e.log("engine", "", "re-arm: the kill switch is not tripped, nothing to re-arm")
+                return
+            self._log_changes(changes)
             self.killed = False
             for slot in e.slots:
                 slot.enabled = False  # re-enabled one by one
+            e.slots_changed()  # (the runner must stop watching for them)
         elif isinstance(cmd, Pause):
             self.paused = True
             if e.state == "running":
