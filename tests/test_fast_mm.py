@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from hft_tui.config import load
 from hft_tui.engine.backtest import run_backtest
+from hft_tui.engine.engine import Engine
 from hft_tui.engine.fast_link import FastQuote
 from hft_tui.engine.fast_quote import F_SYNCED
 from hft_tui.exchange.codes import STOP_BBO
@@ -140,6 +141,21 @@ def test_a_failing_on_fill_stops_it_and_leaves_no_order_resting(tape, monkeypatc
     slot = engine.slots[0]
     assert slot.state == "HALTED" and "on_fill bug" in slot.error
     assert left == []
+
+
+def test_the_order_log_is_the_python_paths_line_for_line(tape):
+    """Times included: an answer due at a wake-up that sent nothing is logged at that time."""
+
+    def log(fast):
+        cfg = load(use_user_file=False, overrides=[f"engine.fast_mm={str(fast).lower()}", "engine.log_lines=100000"])
+        engine = Engine(ReplaySource([tape]), load_strategies(["mm"], cfg), cfg, mode="REPLAY")
+        engine.want_snapshots(True)  # order and fill lines are logged for viewers only
+        engine.run()
+        return [(line.ts, line.category, line.text) for line in engine.logs]
+
+    fast, slow = log(True), log(False)
+    assert len(slow) > 500 and any("refused" in text for _, _, text in slow)
+    assert fast == slow
 
 
 def test_two_strategies_or_a_switch_leave_it_off(tape):

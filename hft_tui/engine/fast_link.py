@@ -155,7 +155,7 @@ class FastQuote:
             for ts, what, order_id, side, px, qty, mid2, _ in rows:
                 if what == L_NEW:
                     desk.fast_placed(slot, order_id, side, px, qty, sym, mid2, ts)
-                else:
+                elif what == L_REPLACE:
                     desk.fast_replaced(slot, order_id, px, mid2, ts)
         else:
             own = e.xl.take_own_raw()
@@ -166,7 +166,7 @@ class FastQuote:
                     taken = written
                 if ts > e.now:
                     e.now = ts  # (what log lines written now show)
-                desk.deliver(ts)  # (fills too: the wake-up after them was jitted, L_FILLS)
+                desk.deliver(ts)  # (fills too, L_FILLS; L_WAKE rows are only this)
                 if what == L_NEW:
                     desk.fast_placed(slot, order_id, side, px, qty, sym, mid2, ts)
                 elif what == L_REPLACE:

@@ -92,8 +92,9 @@ F_LOG = 52
 # per order sent: (time, L_NEW or L_REPLACE, order id, side, price, lots, bid + ask,
 # own events written before it)
 LOG_WIDTH = 8
-L_REPLACE, L_NEW, L_FILLS = 0, 1, 2  # (L_FILLS: the fills due by then were met, fast_fills)
-LOG_ROWS = 64
+L_REPLACE, L_NEW, L_FILLS, L_WAKE = 0, 1, 2, 3  # (L_FILLS: the fills due by then were met, fast_fills;
+# L_WAKE: a wake-up that sent nothing: the answers due by then are delivered at its time)
+LOG_ROWS = 256
 FQ_LEN = F_LOG + LOG_WIDTH * LOG_ROWS
 
 # --- fqf: float64 --------------------------------------------------------------------------
@@ -299,6 +300,12 @@ def fast_wake(book, ints, floats, out, symv, fq, fqf, kflag, rs_ring, rs_st, rg_
         rate_record(rs_ring, rs_st, now)
         rate_record(rg_ring, rg_st, now)
         fq[base + Q_PX] = px
+    if sends == 0:
+        row = F_LOG + LOG_WIDTH * fq[F_NLOG]
+        fq[row] = now
+        fq[row + 1] = L_WAKE
+        fq[row + 7] = ints[C_NOUT]
+        fq[F_NLOG] += 1
     fq[F_OB], fq[F_OS], fq[F_TOB], fq[F_TOS] = ob, os_, tob, tos
     fq[F_OWN_BID], fq[F_OWN_ASK] = own_b, own_a
     fq[F_NOPEN], fq[F_NOPEN_T] = n_open, n_open_t
