@@ -37,6 +37,14 @@ async def settle(pilot) -> None:
     await pilot.pause(0.5)
     await pilot.wait_for_scheduled_animations()
     await pilot.pause()
+    # then until the screen holds still (a loaded machine may still be painting a panel)
+    shot = pilot.app.export_screenshot()
+    for _ in range(20):
+        await pilot.pause(0.2)
+        now = pilot.app.export_screenshot()
+        if now == shot:
+            break
+        shot = now
 
 
 def test_main_screen_160x48(snap_compare):
