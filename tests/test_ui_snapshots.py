@@ -39,7 +39,7 @@ async def settle(pilot) -> None:
     await pilot.pause()
     # then until the screen holds still (a loaded machine may still be painting a panel)
     shot = pilot.app.export_screenshot()
-    for _ in range(20):
+    for _ in range(5):  # (at most a second: a toast must still be on screen)
         await pilot.pause(0.2)
         now = pilot.app.export_screenshot()
         if now == shot:
