@@ -379,9 +379,10 @@ class Engine:
     def log(self, category: str, strategy: str, text: str, level: str = "info") -> None:
         self.journal.add(self.now, category, strategy, text, level)
 
-    def log_later(self, category: str, strategy: str, text: Callable[..., str], *args: Any) -> None:
-        """An info line built when read (order and fill lines: see ``journal``)."""
-        self.journal.add_later(self.now, category, strategy, text, args)
+    def log_later(self, category: str, strategy: str, text: Callable[..., str], *args: Any, at: int | None = None) -> None:
+        """An info line built when read (order and fill lines: see ``journal``), at ``at``
+        (default: now; the market maker's jitted path logs what it sent at its times)."""
+        self.journal.add_later(self.now if at is None else at, category, strategy, text, args)
 
     def log_tail(self, n: int) -> tuple[LogLine, ...]:
         return self.journal.tail(n)

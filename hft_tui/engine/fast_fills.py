@@ -36,7 +36,6 @@ from hft_tui.engine.fast_quote import (
     F_DECLINED,
     F_ENOW,
     F_FCUR,
-    F_LOG,
     F_MPOS,
     F_NLOG,
     F_NOPEN,
@@ -53,7 +52,6 @@ from hft_tui.engine.fast_quote import (
     F_TOS,
     F_TPOS,
     LOG_ROWS,
-    LOG_WIDTH,
     L_FILLS,
     Q_ID,
     Q_LEAVES,
@@ -62,6 +60,7 @@ from hft_tui.engine.fast_quote import (
     Q_RES,
     calls_hook,
     fast_wake,
+    log_row,
 )
 from hft_tui.events import ORDER_DONE, ORDER_FILL
 from hft_tui.exchange.layout import C_NOUT
@@ -116,7 +115,8 @@ def fast_stop(book, ints, floats, out, symv, fq, fqf, kflag, rs_ring, rs_st, rg_
         return 0
     nxt = due
     handled = -1
-    saved = fq[:F_SYNCED].copy()
+    enow = fq[F_ENOW]
+    saved = fq[:0]  # what fills change, kept to be put back (a copy only when there are fills)
     if due <= t:
         if fq[F_NLOG] + 3 > LOG_ROWS:
             fq[F_DECLINED] = D_LOG_FULL
@@ -131,25 +131,24 @@ def fast_stop(book, ints, floats, out, symv, fq, fqf, kflag, rs_ring, rs_st, rg_
                 later = True
                 nxt = min(nxt, e.local_ts)
             elif later or e.kind != ORDER_FILL:
-                fq[:F_SYNCED] = saved  # an order closed, or answers out of time order: Python's
+                if handled >= 0:
+                    fq[:F_SYNCED] = saved  # an order closed, or answers out of time order: Python's
                 fq[F_DECLINED] = D_ANSWER
                 return 0
             else:
+                if handled < 0:
+                    saved = fq[:F_SYNCED].copy()
                 _enter_fill(fq, e)
                 handled = j
-    logged = 0
     if handled >= 0:
-        row = F_LOG + LOG_WIDTH * fq[F_NLOG]
-        fq[row] = t
-        fq[row + 1] = L_FILLS
-        fq[row + 7] = ints[C_NOUT]
-        fq[F_NLOG] += 1
-        logged = 1
+        log_row(fq, t, L_FILLS, 0, 0, 0, 0, 0, ints[C_NOUT])
     fq[F_ENOW] = t
     why = fast_wake(book, ints, floats, out, symv, fq, fqf, kflag, rs_ring, rs_st, rg_ring, rg_st, min(fixed, nxt))
-    if why != 0:
-        fq[:F_SYNCED] = saved
-        fq[F_NLOG] -= logged
+    if why != 0:  # (fast_wake changes nothing when it declines)
+        if handled >= 0:
+            fq[:F_SYNCED] = saved
+            fq[F_NLOG] -= 1
+        fq[F_ENOW] = enow
         fq[F_DECLINED] = why
         return 0
     if handled >= 0:

@@ -151,26 +151,21 @@ class FastQuote:
         wakes, n, wake_bid, wake_ask = fq[F_WAKES : F_WAKE_ASK + 1].tolist()
         rows = fq[F_LOG : F_LOG + n * LOG_WIDTH].reshape(n, LOG_WIDTH).tolist()
         sym = mm.params["sym"]
-        if at_stop:
-            for ts, what, order_id, side, px, qty, mid2, _ in rows:
-                if what == L_NEW:
-                    desk.fast_placed(slot, order_id, side, px, qty, sym, mid2, ts)
-                elif what == L_REPLACE:
-                    desk.fast_replaced(slot, order_id, px, mid2, ts)
-        else:
-            own = e.xl.take_own_raw()
-            taken = 0
-            for ts, what, order_id, side, px, qty, mid2, written in rows:
+        own = [] if at_stop else e.xl.take_own_raw()
+        taken = 0
+        for ts, what, order_id, side, px, qty, mid2, written in rows:
+            if not at_stop:
                 if written > taken:
                     desk.receive([x for x in own[taken:written] if x[5] != ORDER_NEW])
                     taken = written
                 if ts > e.now:
                     e.now = ts  # (what log lines written now show)
                 desk.deliver(ts)  # (fills too, L_FILLS; L_WAKE rows are only this)
-                if what == L_NEW:
-                    desk.fast_placed(slot, order_id, side, px, qty, sym, mid2, ts)
-                elif what == L_REPLACE:
-                    desk.fast_replaced(slot, order_id, px, mid2, ts)
+            if what == L_NEW:
+                desk.fast_placed(slot, order_id, side, px, qty, sym, mid2, ts)
+            elif what == L_REPLACE:
+                desk.fast_replaced(slot, order_id, px, mid2, ts)
+        if not at_stop:
             if len(own) > taken:
                 desk.receive([x for x in own[taken:] if x[5] != ORDER_NEW])
             e.now = max(e.now, fq.item(F_ENOW))

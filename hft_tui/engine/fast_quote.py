@@ -182,6 +182,14 @@ def _passes(fq, fqf, rs_ring, rs_st, rg_ring, rg_st, side, px, qty, post, new, b
 
 
 @njit(cache=True, nogil=True)
+def log_row(fq, ts, what, oid, side, px, qty, mid2, written):
+    """Append a row to the log the engine enters at its next stop (``fast_link``)."""
+    row = F_LOG + LOG_WIDTH * fq[F_NLOG]
+    fq[row : row + LOG_WIDTH] = (ts, what, oid, side, px, qty, mid2, written)
+    fq[F_NLOG] += 1
+
+
+@njit(cache=True, nogil=True)
 def _want(fq, base, want, allowed, requote):
     """What ``MarketMaker._quote`` does with one side: 0 nothing, 1 a replace to
     ``want``, 2 forget the quote (not allowed, none open), 3 a new quote at
@@ -272,10 +280,7 @@ def fast_wake(book, ints, floats, out, symv, fq, fqf, kflag, rs_ring, rs_st, rg_
             fq[base + Q_PX] = 0
         if act != 1 and act != 3:
             continue
-        row = F_LOG + LOG_WIDTH * fq[F_NLOG]
-        fq[row] = now
-        fq[row + 6] = mid2
-        fq[row + 7] = ints[C_NOUT]
+        written = ints[C_NOUT]  # (before the new order's echo)
         if act == 3:
             oid = x_submit(ints, floats, out, now, sym, side, c.POST_ONLY, px, size)
             fq[base + Q_ID] = oid
@@ -284,28 +289,18 @@ def fast_wake(book, ints, floats, out, symv, fq, fqf, kflag, rs_ring, rs_st, rg_
             fq[base + Q_POST] = 1
             fq[base + Q_RES] = size
             fq[base + Q_PEND] = 0
-            fq[row + 1] = L_NEW
-            fq[row + 5] = size
+            log_row(fq, now, L_NEW, oid, side, px, size, mid2, written)
         else:
             oid = fq[base + Q_ID]
             x_replace(ints, floats, out, now, oid, px, 0)
             fq[base + Q_RES] += fq[base + Q_LEAVES]  # as the ledger reserves a replace in flight
             fq[base + Q_PEND] = 1
-            fq[row + 1] = L_REPLACE
-            fq[row + 5] = fq[base + Q_LEAVES]
-        fq[row + 2] = oid
-        fq[row + 3] = side
-        fq[row + 4] = px
-        fq[F_NLOG] += 1
+            log_row(fq, now, L_REPLACE, oid, side, px, fq[base + Q_LEAVES], mid2, written)
         rate_record(rs_ring, rs_st, now)
         rate_record(rg_ring, rg_st, now)
         fq[base + Q_PX] = px
     if sends == 0:
-        row = F_LOG + LOG_WIDTH * fq[F_NLOG]
-        fq[row] = now
-        fq[row + 1] = L_WAKE
-        fq[row + 7] = ints[C_NOUT]
-        fq[F_NLOG] += 1
+        log_row(fq, now, L_WAKE, 0, 0, 0, 0, 0, ints[C_NOUT])
     fq[F_OB], fq[F_OS], fq[F_TOB], fq[F_TOS] = ob, os_, tob, tos
     fq[F_OWN_BID], fq[F_OWN_ASK] = own_b, own_a
     fq[F_NOPEN], fq[F_NOPEN_T] = n_open, n_open_t

@@ -121,7 +121,7 @@ class OrderDesk:
         slot.orders[oid] = order
         self.sent += 1
         if self.e.verbose:
-            self.e.journal.add_later(now, "order", slot.name, self._order_text, (f"new {kind}", side, sym, qty, px, oid))
+            self.e.log_later("order", slot.name, self._order_text, f"new {kind}", side, sym, qty, px, oid, at=now)
 
     def cancel(self, slot: Slot, order_id: int) -> bool:
         e = self.e
@@ -201,8 +201,8 @@ class OrderDesk:
         self.replaces += 1
         if self.e.verbose:
             size = order.leaves if qty is None else qty
-            self.e.journal.add_later(now, "order", slot.name, self._order_text, ("replace", order.side, order.sym, size,
-                                     order.px if px is None else px, order.order_id))  # fmt: skip
+            self.e.log_later("order", slot.name, self._order_text, "replace", order.side, order.sym, size,
+                             order.px if px is None else px, order.order_id, at=now)  # fmt: skip
 
     def cancel_everything(self, why: str) -> int:
         """Kill switch / stop: a cancel for every open order of every strategy."""
