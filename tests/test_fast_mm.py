@@ -180,3 +180,36 @@ def test_allowing_after_k_more_is_allowing_after_recording_them(cap, times, now,
         b.record(now)
     assert rate_allows(a.ring, a.st, now, k) == b.allows(now)
     assert np.array_equal(a.st, RateWindow(cap, sorted(times)).st)  # asking changed nothing
+
+
+def test_rate_windows_built_in_several_threads_at_once_all_work(monkeypatch):
+    """The engine's build runs beside the kernels' loading: the first two rate windows
+    may be built at the same moment (once a start failed with KeyError: 'record')."""
+    import threading
+    import time
+
+    from hft_tui.risk import rate
+
+    def slow_entry_point(dispatcher, *args):  # as slow as a load from numba's disk cache
+        time.sleep(0.02)
+        return dispatcher
+
+    monkeypatch.setattr(rate, "_ENTRIES", [])
+    monkeypatch.setattr(rate, "entry_point", slow_entry_point)
+    errors: list[BaseException] = []
+
+    def build(delay: float) -> None:
+        time.sleep(delay)
+        try:
+            w = RateWindow(2)
+            w.record(5)
+            assert w.allows(6)
+        except BaseException as exc:  # noqa: BLE001 (reported below)
+            errors.append(exc)
+
+    threads = [threading.Thread(target=build, args=(0.005 * i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert not errors

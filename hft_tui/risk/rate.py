@@ -62,16 +62,17 @@ def rate_record(ring, st, now):
         st[ST_HEAD] = 0 if head == cap else head
 
 
-_ENTRIES: dict[str, Any] = {}
+_ENTRIES: list[tuple[Any, Any]] = []
 
 
 def _entries() -> tuple[Any, Any]:
-    # compiled entry points: numba's type dispatch would cost more than the test itself
+    # compiled entry points: numba's type dispatch would cost more than the test itself.
+    # Both are in place before either is seen: the engine's build runs beside the
+    # kernels' loading, and both may ask at once.
     if not _ENTRIES:
         ring, st = np.zeros(1, np.int64), np.zeros(4, np.int64)
-        _ENTRIES["allows"] = entry_point(rate_allows, ring, st, 0, 0)
-        _ENTRIES["record"] = entry_point(rate_record, ring, st, 0)
-    return _ENTRIES["allows"], _ENTRIES["record"]
+        _ENTRIES.append((entry_point(rate_allows, ring, st, 0, 0), entry_point(rate_record, ring, st, 0)))
+    return _ENTRIES[0]
 
 
 class RateWindow:
