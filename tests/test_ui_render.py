@@ -61,6 +61,38 @@ async def test_order_log_grows_its_scroll_range_without_relayout():
         assert log._view[0].text == f"line {seq - 1}"  # newest first
 
 
+async def test_order_log_rows_added_in_steps_equal_a_rebuild_of_all_lines():
+    """The log wraps and filters only the lines a snapshot brings: what it then
+    shows is what filtering and wrapping every line it keeps gives."""
+    import random
+
+    from hft_tui.ui.widgets import orders
+
+    rng = random.Random(3)
+    app = HftApp(ScriptedLink(), [BTC, ETH])
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.pause(0.2)
+        log = app.screen.query_one(OrderLog)
+        log.strategy = "mm"  # a filter: only some of each snapshot's lines are shown
+        log._refilter()
+        seq = 1000
+        names = ["mm", "grid", "a-long-name"]
+        for step in range(40):
+            n = rng.choice([1, 5, 300, 2500])
+            batch = []
+            for _ in range(n):
+                seq += 1
+                words = " ".join("w" * rng.randint(1, 9) for _ in range(rng.randint(1, 30)))
+                batch.append(LogLine(seq, T0, rng.choice(["order", "fill"]), rng.choice(names[: 1 + step // 10]), words))
+            log.add(tuple(batch))
+            rows, view = list(log._rows), list(log._view)
+            log._refilter()
+            assert view == log._view
+            assert rows == log._rows
+            assert len(log._lines) <= orders.MAX_LINES
+            assert not view or view[-1].seq >= log._lines[0].seq  # nothing the panel dropped
+
+
 class _PushingLink(ScriptedLink):
     """A link that says when a snapshot arrives (as the engine process's does)."""
 

@@ -78,10 +78,23 @@ class OrderLog(ScrollView, can_focus=True):
             return
         self._last_seq = fresh[-1].seq
         self._lines.extend(fresh)
+        room = self._room()
         for line in fresh:
             if line.strategy and line.strategy not in self._strategies:
                 self._strategies.append(line.strategy)
-        self._refilter()
+        if self._room() != room:  # a longer strategy name narrowed the text column
+            self._refilter()
+            return
+        # Only the fresh lines are filtered and wrapped: the rest of the view stays as
+        # it was (a snapshot at full speed brings a few hundred lines; the panel keeps
+        # thousands), less the lines the panel no longer keeps.
+        kept = [line for line in reversed(fresh) if self._keep(line)]
+        oldest = self._lines[0].seq
+        self._view = kept + self._view
+        self._rows = self._wrapped(kept) + self._rows
+        _drop_older(self._view, oldest, lambda line: line)
+        _drop_older(self._rows, oldest, lambda row: row[0])
+        self._fit()
 
     def clear(self) -> None:
         """Forget every line (a replay went back to start: a new session, new sequence numbers)."""
@@ -115,10 +128,14 @@ class OrderLog(ScrollView, can_focus=True):
 
     def _refilter(self) -> None:
         if self.category == "all" and not self.strategy:
-            self._view = list(reversed(self._lines))  # no filter: a C-speed copy, every frame
+            self._view = list(reversed(self._lines))  # no filter: a C-speed copy
         else:
             self._view = [line for line in reversed(self._lines) if self._keep(line)]
         self._rows = self._wrapped(self._view)
+        self._fit()
+
+    def _fit(self) -> None:
+        """The scroll range for the rows, then a redraw."""
         # A new virtual size re-lays out the whole screen: grow it in steps, not per line
         # (rows past the last line render blank).
         rows = -(-len(self._rows) // SIZE_STEP) * SIZE_STEP
@@ -226,6 +243,13 @@ class OrderLog(ScrollView, can_focus=True):
     def _name_width(self) -> int:
         """The narrow layout's strategy column: the longest name seen, at most 8."""
         return min(8, max((len(name) for name in self._strategies), default=0))
+
+
+def _drop_older(items: list, oldest: int, line_of) -> None:
+    """Drop from the end of ``items`` (newest first) what belongs to lines older than
+    sequence number ``oldest``."""
+    while items and line_of(items[-1]).seq < oldest:
+        items.pop()
 
 
 def _shown_text(line: LogLine) -> str:
