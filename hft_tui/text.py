@@ -1,7 +1,9 @@
-"""Small texts shared by the commands, the engine's log and the screens: counts and UTC times."""
+"""Small texts shared by the commands, the engine's log and the screens: counts, UTC times, wrapping."""
 
 from __future__ import annotations
 
+import re
+import textwrap
 import time
 
 
@@ -39,3 +41,26 @@ def duration_ns(ns: int) -> str:
     minutes, sec = divmod(sec, 60)
     text = f"{hours}:{minutes:02d}:{sec:02d}.{frac:09d}"
     return f"{sign}{days}d {text}" if days else sign + text
+
+
+_NOT_PLAIN = re.compile(r"\s\s|[^\S ]|^ | $")  # two spaces running, whitespace other than a space, an end
+
+
+def wrap(text: str, width: int) -> list[str]:
+    """``textwrap.wrap(text, width, break_on_hyphens=False)``, a few times faster on
+    the texts logs hold: words one space apart, none wider than ``width`` (the order
+    log wraps hundreds of lines a frame). Anything else goes to textwrap."""
+    if not text:
+        return []
+    words = text.split(" ")
+    if width < 1 or max(map(len, words)) > width or _NOT_PLAIN.search(text):
+        return textwrap.wrap(text, width, break_on_hyphens=False)
+    rows, row = [], words[0]
+    for word in words[1:]:
+        if len(row) + 1 + len(word) <= width:
+            row = f"{row} {word}"
+        else:
+            rows.append(row)
+            row = word
+    rows.append(row)
+    return rows

@@ -16,7 +16,6 @@ column, so that no price or reason is cut.
 
 from __future__ import annotations
 
-import textwrap
 from collections import deque
 
 from rich.style import Style
@@ -28,7 +27,7 @@ from textual.strip import Strip
 from hft_tui.engine.snapshot import LogLine
 from hft_tui.ui.colours import app_style
 from hft_tui.ui.strips import StripCache, is_plain, line_strip, plain_lines
-from hft_tui.text import utc_ms
+from hft_tui.text import utc_ms, wrap
 
 MAX_LINES = 5000
 SIZE_STEP = 1000
@@ -175,7 +174,7 @@ class OrderLog(ScrollView, can_focus=True):
             if len(self._wraps) >= 2 * MAX_LINES:
                 self._wraps.clear()
             text = _shown_text(line)
-            parts = (text,) if len(text) <= room else tuple(textwrap.wrap(text, room, break_on_hyphens=False))
+            parts = (text,) if len(text) <= room else tuple(wrap(text, room))
             self._wraps[line.seq] = parts = parts or ("",)
         return parts
 
