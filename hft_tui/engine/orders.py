@@ -38,6 +38,7 @@ def _plain(x: Any) -> Any:
 STATE_AFTER = {ORDER_ACK: "accepted", ORDER_REPLACED: "accepted"}
 REFUSAL_QUIET_NS = 1_000_000_000  # the same refusal is logged at most once a second
 CANCEL_REFUSED = (REJ_CANCEL_TOO_LATE, REJ_CANCEL_UNKNOWN)
+SIZE_TEXTS_KEPT = 4096  # log texts of (sym, qty, px) kept for reuse
 
 
 class OrderDesk:
@@ -54,6 +55,7 @@ class OrderDesk:
         # replaces need no stop of their own, they are applied at the next stop)
         self.inbox: deque[tuple] = deque()
         self.due = NO_DEADLINE
+        self._size_texts: dict[tuple[int, int, int | None], str] = {}  # see _size_at
 
     # --- intents -------------------------------------------------------------------------
     def _refused(self, slot: Slot) -> None:
@@ -316,11 +318,21 @@ class OrderDesk:
         return f"{'bought' if side > 0 else 'sold'} {self._size_at(sym, qty, px)} #{oid} ({liquidity})"
 
     def _size_at(self, sym: int, qty: int, px: int | None) -> str:
-        """'0.001 @ 60003.71' for the log, in instrument units (the symbol too with several)."""
-        ins = self.e.instruments[sym]
-        at = "market" if px is None else ins.ticks_to_str(px)
-        text = f"{ins.lots_to_str(qty)} @ {at}"
-        return f"{text} {ins.symbol}" if self.e.n_syms > 1 else text
+        """'0.001 @ 60003.71' for the log, in instrument units (the symbol too with several).
+        Kept by (sym, qty, px): a quoting strategy's lines repeat a few sizes and prices
+        thousands of times, and a viewer's snapshot formats hundreds of lines."""
+        key = (sym, qty, px)
+        text = self._size_texts.get(key)
+        if text is None:
+            if len(self._size_texts) >= SIZE_TEXTS_KEPT:
+                self._size_texts.clear()
+            ins = self.e.instruments[sym]
+            at = "market" if px is None else ins.ticks_to_str(px)
+            text = f"{ins.lots_to_str(qty)} @ {at}"
+            if self.e.n_syms > 1:
+                text = f"{text} {ins.symbol}"
+            self._size_texts[key] = text
+        return text
 
     def _close(self, slot: Slot, order: OwnOrder, kind: int, aux: int, why: str = "") -> None:
         oid = order.order_id
