@@ -75,6 +75,35 @@ def tape_update(events, start, end, vol, ring, head, ctl, last_feed):
         head[0] += 1
 
 
+@njit(cache=True, nogil=True)
+def tape_summary(ring, n, sym, since_ts):
+    """(row of the last print, prices ascending, volume at each) of the kept prints of
+    ``sym`` at or after since_ts; the row is -1 when there is none."""
+    mask = ring.shape[0] - 1
+    k = min(n, ring.shape[0])
+    px = np.empty(k, np.int64)
+    qty = np.empty(k, np.int64)
+    m = 0
+    last = -1
+    for j in range(n - k, n):
+        r = j & mask
+        if ring[r, R_SYM] == sym and ring[r, R_TS] >= since_ts:
+            px[m] = ring[r, R_PX]
+            qty[m] = ring[r, R_QTY]
+            m += 1
+            last = r
+    order = np.argsort(px[:m])
+    prices = np.empty(m, np.int64)
+    volume = np.zeros(m, np.int64)
+    c = 0
+    for i in order:
+        if c == 0 or prices[c - 1] != px[i]:
+            prices[c] = px[i]
+            c += 1
+        volume[c - 1] += qty[i]
+    return last, prices[:c], volume[:c]
+
+
 class Tape:
     def __init__(self, n_syms: int, ctl: np.ndarray | None = None) -> None:
         self.vol = np.zeros((n_syms, V_NF), dtype=np.int64)
@@ -102,25 +131,11 @@ class Tape:
             return v.item(sym, V_TRADE_BUY), v.item(sym, V_TRADE_SELL)
         return v.item(sym, V_EXEC_BUY), v.item(sym, V_EXEC_SELL)
 
-    def _rows(self, sym: int, since_ts: int) -> np.ndarray:
-        """The kept prints of ``sym`` at or after since_ts, oldest first (one numpy pass:
-        this runs for every viewer snapshot, 25 times a second)."""
-        n = int(self.head[0])
-        k = min(n, RING)
-        rows = self.ring[np.arange(n - k, n) & (RING - 1)]
-        return rows[(rows[:, R_SYM] == sym) & (rows[:, R_TS] >= since_ts)]
-
-    def recent(self, sym: int, since_ts: int) -> list[tuple[int, int, int, int]]:
-        """(ts, px, qty, aggressor side) of the kept prints of ``sym`` at or after since_ts, oldest first."""
-        rows = self._rows(sym, since_ts)
-        return [tuple(r) for r in rows[:, [R_TS, R_PX, R_QTY, R_SIDE]].tolist()]
-
     def summary(self, sym: int, since_ts: int) -> tuple[tuple[int, int, int, int] | None, tuple[tuple[int, int], ...]]:
-        """The last print (ts, px, qty, side) and the volume per price since since_ts."""
-        rows = self._rows(sym, since_ts)
-        if not len(rows):
+        """The last print (ts, px, qty, side) and the volume per price since since_ts
+        (jitted: this runs for every viewer snapshot, 33 times a second)."""
+        last, prices, volume = tape_summary(self.ring, int(self.head[0]), sym, since_ts)
+        if last < 0:
             return None, ()
-        last = tuple(rows[-1, [R_TS, R_PX, R_QTY, R_SIDE]].tolist())
-        prices, where = np.unique(rows[:, R_PX], return_inverse=True)
-        volume = np.bincount(where, weights=rows[:, R_QTY], minlength=len(prices))  # exact below 2**53 lots
-        return last, tuple(zip(prices.tolist(), volume.astype(np.int64).tolist()))
+        r = self.ring[last]
+        return (r.item(R_TS), r.item(R_PX), r.item(R_QTY), r.item(R_SIDE)), tuple(zip(prices.tolist(), volume.tolist()))

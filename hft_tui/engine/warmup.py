@@ -15,7 +15,7 @@ import numpy as np
 
 from hft_tui.engine.exchange_link import after_messages, count_messages, first_at_or_after
 from hft_tui.engine.runner import drive
-from hft_tui.engine.tape import tape_update
+from hft_tui.engine.tape import tape_summary, tape_update
 from hft_tui.events import ADD, ASK, BID, EOM, EVENT_DTYPE, EXECUTE
 from hft_tui.risk.rate import RateWindow, rate_allows, rate_record
 from hft_tui.strategies.market_maker import as_quotes, quotes_entry
@@ -23,7 +23,7 @@ from hft_tui.stream import first_message_end, last_message_end
 
 #: the jitted functions Python calls (``hft_tui.jit`` checks their cache)
 KERNELS = (
-    drive, tape_update, after_messages, count_messages, first_at_or_after, last_message_end, first_message_end,
+    drive, tape_update, tape_summary, after_messages, count_messages, first_at_or_after, last_message_end, first_message_end,
     rate_allows, rate_record, as_quotes,
 )  # fmt: skip
 COMPILE_ESTIMATE_S = 60
@@ -79,6 +79,7 @@ def warm_up() -> None:
         xl.take_own()
     xl.depth(0, 1, 5)
     tape.update(ev, 0, len(ev))
+    tape.summary(0, 0)
     after_messages(ev, 0, len(ev), 1)
     count_messages(ev, 0, len(ev))
     first_at_or_after(ev, 0, len(ev), 2)
