@@ -64,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
         raise HftError("--format applies to input files, not to --sim-events")
     if args.seed is not None and args.sim_events is None:
         raise HftError("--seed applies to --sim-events only")
-    _check_outputs(args)
+    check_report_outputs(args)
     cfg = config.load(args.config, args.overrides)
     named = apply_risk_overrides(cfg, args.risk)
     specs = load_strategies(args.strategy, cfg, args.param)
@@ -75,9 +75,10 @@ def run(args: argparse.Namespace) -> int:
         return _run(args, cfg, specs, inputs)
 
 
-def _check_outputs(args: argparse.Namespace) -> None:
-    """Before the run: no output over an input or over another output, and no report
-    over a tick file that is not an input either (recorded data is worth more)."""
+def check_report_outputs(args: argparse.Namespace) -> None:
+    """Before the run (``--report``, ``--fills``): no output over an input or over
+    another output, and no report over a tick file that is not an input either
+    (recorded data is worth more)."""
     from hft_tui.errors import HftError
     from hft_tui.feeds.inputs import is_tick_file
     from hft_tui.paths import check_outputs
@@ -152,7 +153,12 @@ def _source(args: argparse.Namespace, cfg: dict, paths: list[str]):
     except HftError:
         src.stop()
         raise
+    return src, files_info(args), src.n_events
+
+
+def files_info(args: argparse.Namespace) -> dict:
+    """The report's ``input.source`` for input files."""
     info = {"kind": "files", "files": [os.path.basename(f) for f in args.files]}
     if args.format:
         info["format"] = args.format
-    return src, info, src.n_events
+    return info

@@ -2,6 +2,7 @@
 
     hft-tui replay FILE [FILE ...] [--speed 1|10|100|max] [--start TIME] [--paused]
                    [--strategy NAME_OR_PATH ...] [--param k=v ...] [--risk limit=value ...]
+                   [--report OUT.json] [--fills OUT.csv]
                    [--format FMT [conversion options]] [--config FILE] [--set k=v ...] [--theme NAME]
 
 Several files play as one stream: the hourly files of a day one after another,
@@ -9,7 +10,8 @@ several symbols merged by exchange time (``s`` switches the ladder). Files that
 are not tick files are converted on the fly with ``--format`` (see
 ``hft_tui.feeds.inputs``). Strategies trade against the replay through the
 simulated exchange exactly as in ``hft-tui backtest``: the same files and
-settings give the same fills at every speed.
+settings give the same fills at every speed. ``--report`` and ``--fills`` save
+them as the backtest does, when the data ends and at quit.
 """
 
 from __future__ import annotations
@@ -48,6 +50,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "(the date of the first event), or an offset from the first event such as +90s or +1h",
     )
     parser.add_argument("--paused", action="store_true", help="open paused (space plays, . steps)")
+    parser.add_argument(
+        "--report", metavar="OUT.json",
+        help="write the session's report as JSON (as backtest --report) when the data ends and at quit",
+    )
+    parser.add_argument("--fills", metavar="OUT.csv", help="write the session's fills as CSV (as backtest --fills), likewise")
     add_session_arguments(parser)
     add_input_arguments(parser)  # last: the conversion options close the help
 
@@ -73,8 +80,10 @@ def start_time(text: str, first_ts: int | None, last_ts: int | None) -> int:
 
 
 def open_replay(paths: list[str], specs: list, cfg: dict, *, speed: float | None = 1.0,
-                start: str | None = None, paused: bool = False, batch_events: int | None = None):
-    """The ``ReplayLink`` over tick files: what ``run`` shows, and what tests drive."""
+                start: str | None = None, paused: bool = False, batch_events: int | None = None,
+                report: str | None = None, fills: str | None = None, source_info: dict | None = None):
+    """The ``ReplayLink`` over tick files: what ``run`` shows, and what tests drive
+    (``report``, ``fills``, ``source_info``: see ``ReplayLink``)."""
     from hft_tui.engine.settings import engine_settings
     from hft_tui.feeds.replay import ReplaySource
     from hft_tui.ui.replay_link import ReplayLink
@@ -83,7 +92,8 @@ def open_replay(paths: list[str], specs: list, cfg: dict, *, speed: float | None
     try:
         source.require_events("replay")
         start_ns = None if start is None else start_time(start, source.first_ts, source.last_ts)
-        return ReplayLink(source, specs, cfg, speed=speed, start_ns=start_ns, paused=paused)
+        return ReplayLink(source, specs, cfg, speed=speed, start_ns=start_ns, paused=paused,
+                          report=report, fills=fills, source_info=source_info)
     except BaseException:
         source.stop()
         raise
@@ -110,15 +120,20 @@ def session(args: argparse.Namespace) -> tuple[dict, list]:
 
 def build_link(args: argparse.Namespace, paths: list[str]):
     """The replay's link over the (converted) tick files (called in the engine process)."""
+    from hft_tui.commands.backtest import files_info
+
     cfg, specs = session(args)
-    return open_replay(paths, specs, cfg, speed=args.speed, start=args.start, paused=args.paused)
+    return open_replay(paths, specs, cfg, speed=args.speed, start=args.start, paused=args.paused,
+                       report=args.report, fills=args.fills, source_info=files_info(args))
 
 
 def run(args: argparse.Namespace) -> int:
     from hft_tui import config
+    from hft_tui.commands.backtest import check_report_outputs
     from hft_tui.feeds.inputs import prepare_inputs
     from hft_tui.ui.launch import open_link, run_workstation
 
+    check_report_outputs(args)
     cfg = config.load(args.config, args.overrides)
     with prepare_inputs(args) as inputs:
         return run_workstation(lambda: open_link(__name__, "build_link", args, list(inputs.paths)), cfg, args.theme)

@@ -64,7 +64,12 @@ def run_backtest(
     wall = time.perf_counter()
     engine.run()
     wall = time.perf_counter() - wall
-    return BacktestResult(engine, {"results": results(engine, source_info), "run": run_info(engine, wall)})
+    return session_result(engine, wall, source_info)
+
+
+def session_result(engine: Engine, wall_s: float, source_info: Mapping[str, Any] | None = None) -> BacktestResult:
+    """The report of a run as it stands (a backtest's, or a workstation replay's)."""
+    return BacktestResult(engine, {"results": results(engine, source_info), "run": run_info(engine, wall_s)})
 
 
 def results(engine: Engine, source_info: Mapping[str, Any] | None = None) -> dict[str, Any]:

@@ -30,6 +30,8 @@ class EngineAdapter:
         self._stopped = False
         self.finished = threading.Event()
         self.notify: Callable[[], None] | None = None  # see Engine.want_snapshots
+        #: (level, text) for the user when the workstation has closed (files saved, say)
+        self.notes: list[tuple[str, str]] = []
 
     @property
     def instruments(self) -> list:
@@ -137,8 +139,13 @@ def run_workstation(opener: Callable[[], Any], cfg: Mapping[str, Any], theme: st
         link.finished.wait(5.0)
         link.close(5.0)
         signal.signal(signal.SIGHUP, previous)
+    notes = getattr(link, "notes", [])
+    for level, text in notes:
+        print(f"error: {text}" if level == "error" else text, file=sys.stderr)
     if link.state == "error":
         print(f"error: engine stopped: {link.error}", file=sys.stderr)
+        return 1
+    if any(level == "error" for level, _ in notes):
         return 1
     # Textual has printed the traceback of an unhandled exception and set 1: a crash
     # is a failure for the shell and for scripts, not a quit

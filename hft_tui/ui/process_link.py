@@ -14,7 +14,7 @@ engine in a thread while its main thread forwards every new snapshot and
 applies the parent's commands. Messages are pickled over one duplex pipe:
 
     child -> parent   ("notice", text)  ("error", text)  ("ready", info)
-                      ("snap", snapshot, session)  ("done", state, error)
+                      ("snap", snapshot, session)  ("done", state, error, notes)
     parent -> child   ("start",)  ("cmd", command)  ("kill", reason)
                       ("restart", ts_ns)  ("shutdown",)
 
@@ -164,7 +164,7 @@ class _Host:
             if last is not None and last is not sent:
                 self._forward(last, getattr(link, "session", 0))
             state, error = ("error", self.crash) if self.crash else (link.state, link.error)
-            self.conn.send(("done", state, error))
+            self.conn.send(("done", state, error, list(getattr(link, "notes", ()))))
         except (EOFError, OSError):
             pass
 
@@ -222,6 +222,7 @@ class ProcessLink:
         self.session = 0
         self.state = "starting"
         self.error = ""
+        self.notes: list[tuple[str, str]] = []  # the engine process's last word (EngineAdapter.notes)
         self.finished = threading.Event()
         #: called in the receiving thread after each new snapshot (the app draws it then)
         self.on_snapshot: Callable[[], None] | None = None
@@ -280,7 +281,7 @@ class ProcessLink:
                 if msg[0] == "snap":
                     self._receive(msg[1], msg[2])
                 elif msg[0] == "done":
-                    self.state, self.error = msg[1], msg[2]
+                    self.state, self.error, self.notes = msg[1], msg[2], msg[3]
                     return
         except (EOFError, OSError):
             if self.state == "starting":

@@ -10,6 +10,11 @@ fills of the headless backtest of the same files and settings, however often
 it is restarted. Once the data has ended, a seek also begins a new session,
 played from the seek's target.
 
+With ``report`` or ``fills`` (``hft-tui replay --report --fills``), the session's
+report and fills are written as ``hft-tui backtest`` writes them: when its data
+ends, and again at quit (the session as it stands then, run to the end or not).
+A session left for a new one (back to start, a seek after the end) is not.
+
 No textual here: the link runs in the app's engine worker thread and is
 driven from the UI thread only through ``send``, ``kill``, ``restart`` and
 ``shutdown``, which return at once.
@@ -18,12 +23,15 @@ driven from the UI thread only through ``send``, ``kill``, ``restart`` and
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
+from hft_tui.engine.backtest import save, session_result
 from hft_tui.engine.commands import EnableStrategy, KillSwitch, Pause, Seek, Stop
 from hft_tui.engine.engine import Engine
+from hft_tui.errors import HftError
 from hft_tui.engine.snapshot import Snapshot
 from hft_tui.feeds.replay import ReplaySource
 from hft_tui.strategies.loader import StrategySpec
@@ -57,8 +65,14 @@ class ReplayLink(EngineAdapter):
         speed: float | None = 1.0,
         start_ns: int | None = None,
         paused: bool = False,
+        report: str | None = None,
+        fills: str | None = None,
+        source_info: Mapping[str, Any] | None = None,
     ) -> None:
         self.source = KeptOpen(source)
+        self.outputs = (report, fills)
+        self.source_info = dict(source_info or {})
+        self._wall = 0.0  # wall time of the session's run (pauses included)
         self.cfg = cfg
         self.start_ns = start_ns
         self.kill_switch = KillSwitch()
@@ -91,7 +105,11 @@ class ReplayLink(EngineAdapter):
         try:
             while True:
                 self.engine.want_snapshots(True, self.notify)
+                began = time.perf_counter()
                 self.engine.run(reraise=False)
+                self._wall = time.perf_counter() - began
+                if self.engine.state == "ended":
+                    self._save()
                 # ended, stopped or failed: the last state stays on screen until q or
                 # home, and what the viewer sends meanwhile still acts on it
                 while True:
@@ -101,12 +119,30 @@ class ReplayLink(EngineAdapter):
                         break
                     self.engine.control.after_end()
                 if self._stopped:
+                    self._save()
                     return
                 self._restart = False
                 self._fresh_session(self._restart_at)
         finally:
             self.source.close()
             self.finished.set()
+
+    def _save(self) -> None:
+        """Write the session's report and fills, if asked; the outcome goes to the log
+        and to ``notes`` (printed when the workstation closes)."""
+        report, fills = self.outputs
+        if not (report or fills):
+            return
+        e = self.engine
+        try:
+            save(session_result(e, self._wall, self.source_info), report, fills)
+        except HftError as exc:
+            level, text = "error", f"replay not saved: {exc}"
+        else:
+            level, text = "info", "saved " + " and ".join(p for p in self.outputs if p)
+        e.log("engine", "", text, level)
+        e.publisher.publish()
+        self.notes = [(level, text)]
 
     def _fresh_session(self, start_ns: int | None) -> None:
         old = self.engine
