@@ -77,3 +77,30 @@ def test_the_engine_process_stops_when_the_app_goes_away():
         assert time.monotonic() - t < 20
     link._conn.close()
     assert link._proc.wait(20) == 0
+
+
+def test_a_replay_process_says_what_it_saved_when_it_ends(tmp_path):
+    """The engine process's last word (``notes``) reaches the app's side: the CLI
+    prints it after the workstation closes."""
+    import threading
+
+    from hft_tui.bench.backtest import _write
+
+    data, fills = tmp_path / "sim.hft", tmp_path / "fills.csv"
+    _write(data, 50_000)
+    args = build_parser().parse_args(["replay", str(data), "--strategy", "mm", "--speed", "max", "--fills", str(fills)])
+    link = ProcessLink(Recipe("hft_tui.commands.replay", "build_link", (args, [str(data)]))).start()
+    try:
+        worker = threading.Thread(target=link.run, daemon=True)
+        worker.start()
+        t = time.monotonic()
+        while not (link.latest() is not None and link.latest().engine_state == "ended"):
+            assert time.monotonic() - t < 30, "timed out"
+            time.sleep(0.01)
+        link.shutdown()
+        assert link.finished.wait(20)
+        assert link.notes == [("info", f"saved {fills}")]
+        assert fills.read_text().startswith("ts,strategy,order_id")
+    finally:
+        link.shutdown()
+        link.close(5)
