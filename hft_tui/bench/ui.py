@@ -43,10 +43,12 @@ print(first_frame(sys.argv[1]) - t0)
 """
 
 
-def bench_link(path: str):
+def bench_link(path: str, paused: bool = False):
     """The benchmark's session (built in the engine process): a replay of ``path`` as
-    fast as it goes with the market maker trading, snapshots at the default rate."""
+    fast as it goes with the market maker trading, snapshots at the default rate
+    (``paused``: waiting for a Resume)."""
     from hft_tui.config import load
+    from hft_tui.engine.commands import Pause
     from hft_tui.engine.engine import Engine
     from hft_tui.feeds.replay import ReplaySource
     from hft_tui.strategies.loader import load_strategies
@@ -54,15 +56,17 @@ def bench_link(path: str):
 
     cfg = load(use_user_file=False)
     engine = Engine(ReplaySource([Path(path)]), load_strategies(["mm"], cfg), cfg, mode="REPLAY", speed=None)
+    if paused:
+        engine.command(Pause())
     return EngineAdapter(engine, "REPLAY")
 
 
-def open_workstation(path: Path):
+def open_workstation(path: Path, paused: bool = False):
     """The workstation as ``hft-tui replay`` opens it: the engine in its own process."""
     from hft_tui.ui.launch import import_app
     from hft_tui.ui.process_link import ProcessLink, Recipe
 
-    link = ProcessLink(Recipe(__name__, "bench_link", (str(path),))).start(meanwhile=import_app)
+    link = ProcessLink(Recipe(__name__, "bench_link", (str(path), paused))).start(meanwhile=import_app)
     from hft_tui.ui.app import HftApp
 
     return link, HftApp(link, link.instruments)
