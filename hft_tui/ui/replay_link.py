@@ -31,8 +31,8 @@ from typing import Any
 from hft_tui.engine.backtest import save, session_result
 from hft_tui.engine.commands import EnableStrategy, KillSwitch, Pause, Seek, Stop
 from hft_tui.engine.engine import Engine
-from hft_tui.errors import HftError
 from hft_tui.engine.snapshot import Snapshot
+from hft_tui.errors import HftError
 from hft_tui.feeds.replay import ReplaySource
 from hft_tui.strategies.loader import StrategySpec
 from hft_tui.ui.launch import EngineAdapter
