@@ -224,3 +224,22 @@ async def test_the_log_redraws_cleanly_after_a_resize_and_a_new_session():
         log.add((LogLine(500, T0, "engine", "mm", "back to start"),))
         await pilot.pause(0.1)
         assert "back to start" in shown() and "rejected" not in shown()
+
+
+async def test_pnl_table_height_fits_its_rows_and_scrollbar():
+    """The P&L table sizes itself from its texts (not "height: auto", which Textual was
+    seen to leave 0 rows tall): the header, every row, and a row for the horizontal
+    scrollbar exactly when the table itself measures its columns wider than it is."""
+    from textual.widgets import DataTable
+
+    for size, scrollbar in (((160, 48), True), ((120, 40), False)):
+        app = HftApp(ScriptedLink(), [BTC, ETH])
+        async with app.run_test(size=size) as pilot:
+            table = app.screen.query_one("#pnl-table", DataTable)
+            for _ in range(100):
+                await pilot.pause(0.05)
+                if table.row_count and table.virtual_size.height > 1:
+                    break
+            await pilot.pause(0.2)
+            assert (table.virtual_size.width > table.size.width) is scrollbar
+            assert table.size.height == table.row_count + 1 + scrollbar

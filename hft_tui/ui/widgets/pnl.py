@@ -14,6 +14,8 @@ from hft_tui.instrument import Instrument
 WINDOWS = (60, 300, 0)  # 0: everything the engine keeps
 #: equity (P&L since the start, fees included) first: a narrow panel cuts the columns on the right
 _COLUMNS = ("name", "equity", "position", "realized", "unrealized", "fees")
+#: rows of the table shown at most, its header and scrollbar included (more scroll)
+MAX_TABLE_ROWS = 8
 
 
 def money(x: float) -> str:
@@ -25,9 +27,9 @@ def money(x: float) -> str:
 class PnLPanel(Vertical, can_focus=False):
     DEFAULT_CSS = """
     PnLPanel { height: 1fr; }
-    PnLPanel DataTable { height: auto; max-height: 8; }
+    PnLPanel DataTable { height: 1; }  /* the header; then _fit_table */
     PnLPanel Sparkline { height: 2; margin: 0 1; }
-    PnLPanel Label { margin: 0 1; color: $text-muted; }
+    PnLPanel Label { margin: 0 1; color: $text-muted; width: 1fr; }  /* full width: a longer text needs no new layout */
     """
     BINDINGS = [Binding("w", "cycle_window", "Window", id="pnl.window")]
 
@@ -37,6 +39,7 @@ class PnLPanel(Vertical, can_focus=False):
         self._rows: dict[str, tuple] = {}
         self._series_key: tuple = ()
         self._selected = "total"
+        self._widths = [len(c) for c in _COLUMNS]  # the widest text of each column so far
 
     def compose(self) -> ComposeResult:
         table: DataTable[str] = DataTable(cursor_type="row", zebra_stripes=False, id="pnl-table")
@@ -47,6 +50,24 @@ class PnLPanel(Vertical, can_focus=False):
         yield Sparkline([], id="equity-spark")
         yield Label("position", id="position-label")
         yield Sparkline([], id="position-spark")
+
+    def on_resize(self) -> None:
+        self._fit_table()
+
+    def _fit_table(self) -> None:
+        """The table's height, set here rather than left to "height: auto": that waits for
+        the table to measure its rows when idle, and the layout after it was seen to
+        leave the table 0 rows tall (Textual 8.2). The header, the rows, and the row of
+        the scrollbar when the columns are wider than the panel (a column never narrows:
+        the table keeps the widest text each column had)."""
+        table = self.query_one(DataTable)
+        rows = len(self._rows) + 1
+        room = self.size.width - (table.styles.scrollbar_size_vertical if rows > MAX_TABLE_ROWS else 0)
+        if sum(self._widths) + 2 * table.cell_padding * len(_COLUMNS) > room:
+            rows += 1
+        height = min(rows, MAX_TABLE_ROWS)
+        if table.styles.height is None or table.styles.height.value != height:
+            table.styles.height = height
 
     def action_cycle_window(self) -> None:
         self._window_i = (self._window_i + 1) % len(WINDOWS)
@@ -74,6 +95,8 @@ class PnLPanel(Vertical, can_focus=False):
                     if before != after:
                         table.update_cell(view.name, col, after, update_width=True)  # -12.34 after 0.00
             self._rows[view.name] = cells
+            self._widths = [max(w, len(c)) for w, c in zip(self._widths, cells)]
+        self._fit_table()
         chosen = next((v for v in pnl if v.name == self._selected), pnl[-1] if pnl else None)
         if chosen is None:
             return
