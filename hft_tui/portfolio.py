@@ -190,7 +190,7 @@ class Portfolio:
         a.trip_max = abs(a.pos) if a.pos else 0
 
     def _close_trip(self, si: int, sym: int, a: Account, ts: int, old: int) -> None:
-        pnl = float((a.realized - a.trip_realized) * self._unit_exact[sym])
+        pnl = _in_quote(a.realized - a.trip_realized, self._unit_exact[sym])
         direction = 1 if old > 0 else -1
         self.round_trips.append(RoundTrip(self.names[si], sym, a.trip_ts, ts, direction, a.trip_max, pnl, a.trip_fees))
 
@@ -233,7 +233,7 @@ class Portfolio:
 
     def _money(self, a: Account, j: int) -> tuple[float, float]:
         """(realized, unrealized) of one account in quote currency; realized exactly rounded."""
-        realized = float(a.realized * self._unit_exact[j])
+        realized = _in_quote(a.realized, self._unit_exact[j])
         unrealized = (a.pos * self._mark_px(j) - float(a.cost)) * self._unit[j] if a.pos else 0.0
         return realized, unrealized
 
@@ -320,6 +320,15 @@ class Portfolio:
 
 
 _MAX_DEN = 10**9
+
+
+def _in_quote(units: int | Fraction | float, unit: Fraction) -> float:
+    """``float(units * unit)``, correctly rounded. Whole units (the usual case) skip
+    building a Fraction: int / int is correctly rounded in Python, as
+    ``float(Fraction)`` is, so both give the same float bit for bit."""
+    if type(units) is int:
+        return units * unit.numerator / unit.denominator
+    return float(units * unit)
 
 
 def _exact(x: Fraction | float) -> int | Fraction | float:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from fractions import Fraction
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from hft_tui.errors import HftError
 from hft_tui.instrument import Instrument
-from hft_tui.portfolio import Portfolio
+from hft_tui.portfolio import Portfolio, _in_quote
 
 X = Instrument("XUSD", "0.01", "0.001")  # price ticks of 0.01, size lots of 0.001
 UNIT = Instrument("UNIT", "1", "1")  # ticks and lots of one: the arithmetic shows through
@@ -154,3 +157,16 @@ def test_long_churn_stays_cheap_and_exact_when_flat() -> None:
     assert p.figures("a")["realized"] == float(Fraction(cash) * Fraction(1, 100_000))
     trips = sum(t.pnl for t in p.round_trips)
     assert trips == pytest.approx(p.figures("a")["realized"], abs=1e-9)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    units=st.integers(-(10**15), 10**15),
+    tick=st.sampled_from(["0.01", "0.1", "0.00001", "1", "0.5", "0.0001"]),
+    lot=st.sampled_from(["0.001", "1", "0.00001", "0.1", "100"]),
+)
+def test_whole_units_convert_to_quote_as_the_exact_fraction_does(units: int, tick: str, lot: str) -> None:
+    """The fast conversion of whole units gives float(Fraction) bit for bit."""
+    unit = Fraction(Decimal(tick)) * Fraction(Decimal(lot))
+    assert _in_quote(units, unit) == float(units * unit)
+    assert _in_quote(Fraction(units, 3), unit) == float(Fraction(units, 3) * unit)
