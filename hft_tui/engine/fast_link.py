@@ -48,11 +48,21 @@ from hft_tui.strategies.market_maker import MarketMaker
 
 if TYPE_CHECKING:
     from hft_tui.engine.engine import Engine
+    from hft_tui.engine.exchange_link import ExchangeLink
     from hft_tui.engine.slots import Slot
 
 _WAKE: dict[str, Any] = {}  # fast_wake compiled for a call from Python
 NO_AT = 1 << 62  # no deadline: a wake-up at a stop comes after everything due
 _RUNNING = ("running", "paused")
+
+
+def wake_entry(xl: ExchangeLink) -> Any:
+    """``fast_wake`` compiled (or loaded from the cache) for the arrays of ``xl``, kept
+    for every later call; ``warm_up`` calls it so a run's first wake-up at a stop does
+    not pay the load (about 20 ms)."""
+    r = xl.rates
+    args = (xl.book, xl.ints, xl.floats, xl.out, xl._symv, xl.fq, xl.fqf, xl.kflag, r[0], r[1], r[2], r[3], NO_AT)
+    return _WAKE.setdefault("f", entry_point(fast_wake, *args))
 
 
 class FastQuote:
@@ -118,8 +128,7 @@ class FastQuote:
         xl = self.e.xl
         r = xl.rates
         args = (xl.book, xl.ints, xl.floats, xl.out, xl._symv, self.fq, self.fqf, xl.kflag, r[0], r[1], r[2], r[3], NO_AT)
-        run = _WAKE.get("f") or _WAKE.setdefault("f", entry_point(fast_wake, *args))
-        why = run(*args)
+        why = (_WAKE.get("f") or wake_entry(xl))(*args)
         if why:
             self._declined(why)
             return False

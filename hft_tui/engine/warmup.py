@@ -14,6 +14,8 @@ from __future__ import annotations
 import numpy as np
 
 from hft_tui.engine.exchange_link import after_messages, count_messages, first_at_or_after
+from hft_tui.engine.fast_link import wake_entry
+from hft_tui.engine.fast_quote import fast_wake
 from hft_tui.engine.runner import drive
 from hft_tui.engine.tape import tape_summary, tape_update
 from hft_tui.events import ADD, ASK, BID, EOM, EVENT_DTYPE, EXECUTE
@@ -24,7 +26,7 @@ from hft_tui.stream import first_message_end, last_message_end
 #: the jitted functions Python calls (``hft_tui.jit`` checks their cache)
 KERNELS = (
     drive, tape_update, tape_summary, after_messages, count_messages, first_at_or_after, last_message_end, first_message_end,
-    rate_allows, rate_record, as_quotes,
+    rate_allows, rate_record, as_quotes, fast_wake,
 )  # fmt: skip
 COMPILE_ESTIMATE_S = 60
 
@@ -93,3 +95,4 @@ def warm_up() -> None:
     window.allows(0)
     window.record(0)
     quotes_entry()(200, 0.0, 1.0, 0.1, 0.1, 1.0, 1)
+    wake_entry(xl)
