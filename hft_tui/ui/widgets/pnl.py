@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.cells import cell_len
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -39,7 +40,7 @@ class PnLPanel(Vertical, can_focus=False):
         self._rows: dict[str, tuple] = {}
         self._series_key: tuple = ()
         self._selected = "total"
-        self._widths = [len(c) for c in _COLUMNS]  # the widest text of each column so far
+        self._widths = [cell_len(c) for c in _COLUMNS]  # the widest text of each column so far
 
     def compose(self) -> ComposeResult:
         table: DataTable[str] = DataTable(cursor_type="row", zebra_stripes=False, id="pnl-table")
@@ -95,7 +96,7 @@ class PnLPanel(Vertical, can_focus=False):
                     if before != after:
                         table.update_cell(view.name, col, after, update_width=True)  # -12.34 after 0.00
             self._rows[view.name] = cells
-            self._widths = [max(w, len(c)) for w, c in zip(self._widths, cells)]
+            self._widths = [max(w, cell_len(c)) for w, c in zip(self._widths, cells)]
         self._fit_table()
         chosen = next((v for v in pnl if v.name == self._selected), pnl[-1] if pnl else None)
         if chosen is None:
