@@ -226,20 +226,27 @@ async def test_the_log_redraws_cleanly_after_a_resize_and_a_new_session():
         assert "back to start" in shown() and "rejected" not in shown()
 
 
-async def test_pnl_table_height_fits_its_rows_and_scrollbar():
-    """The P&L table sizes itself from its texts (not "height: auto", which Textual was
-    seen to leave 0 rows tall): the header, every row, and a row for the horizontal
-    scrollbar exactly when the table itself measures its columns wider than it is."""
+async def test_tables_fit_their_rows_and_scrollbar():
+    """The P&L and strategies tables size themselves from their texts (table_fit: not
+    "height: auto", which Textual was seen to leave 0 rows tall): the header, every row,
+    and a row for the horizontal scrollbar exactly when the table itself measures its
+    columns wider than it is."""
     from textual.widgets import DataTable
 
-    for size, scrollbar in (((160, 48), True), ((120, 40), False)):
+    # the P&L table's columns overflow its quarter of a 160-column screen, not the
+    # half of a 120-column one
+    for size, pnl_scrolls in (((160, 48), True), ((120, 40), False)):
         app = HftApp(ScriptedLink(), [BTC, ETH])
         async with app.run_test(size=size) as pilot:
-            table = app.screen.query_one("#pnl-table", DataTable)
+            tables = [app.screen.query_one(q, DataTable) for q in ("#pnl-table", "#strategy-table")]
+            if size[0] < 150:
+                tables = tables[:1]  # one panel at a time there: the P&L's
             for _ in range(100):
                 await pilot.pause(0.05)
-                if table.row_count and table.virtual_size.height > 1:
+                if all(t.row_count and t.virtual_size.height > 1 for t in tables):
                     break
             await pilot.pause(0.2)
-            assert (table.virtual_size.width > table.size.width) is scrollbar
-            assert table.size.height == table.row_count + 1 + scrollbar
+            assert (tables[0].virtual_size.width > tables[0].size.width) is pnl_scrolls
+            for table in tables:
+                scrolls = table.virtual_size.width > table.size.width
+                assert table.size.height == table.row_count + 1 + scrolls, table.id

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from rich.cells import cell_len
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -10,6 +9,7 @@ from textual.widgets import DataTable, Label, Sparkline
 
 from hft_tui.engine.snapshot import PnLView
 from hft_tui.instrument import Instrument
+from hft_tui.ui.widgets.table_fit import fit_height, widest
 
 #: samples shown in the sparklines, cycled with `w`
 WINDOWS = (60, 300, 0)  # 0: everything the engine keeps
@@ -28,7 +28,7 @@ def money(x: float) -> str:
 class PnLPanel(Vertical, can_focus=False):
     DEFAULT_CSS = """
     PnLPanel { height: 1fr; }
-    PnLPanel DataTable { height: 1; }  /* the header; then _fit_table */
+    PnLPanel DataTable { height: 1; }  /* the header; then table_fit */
     PnLPanel Sparkline { height: 2; margin: 0 1; }
     PnLPanel Label { margin: 0 1; color: $text-muted; width: 1fr; }  /* full width: a longer text needs no new layout */
     """
@@ -40,7 +40,7 @@ class PnLPanel(Vertical, can_focus=False):
         self._rows: dict[str, tuple] = {}
         self._series_key: tuple = ()
         self._selected = "total"
-        self._widths = [cell_len(c) for c in _COLUMNS]  # the widest text of each column so far
+        self._widths = widest([0] * len(_COLUMNS), _COLUMNS)  # see table_fit
 
     def compose(self) -> ComposeResult:
         table: DataTable[str] = DataTable(cursor_type="row", zebra_stripes=False, id="pnl-table")
@@ -56,19 +56,8 @@ class PnLPanel(Vertical, can_focus=False):
         self._fit_table()
 
     def _fit_table(self) -> None:
-        """The table's height, set here rather than left to "height: auto": that waits for
-        the table to measure its rows when idle, and the layout after it was seen to
-        leave the table 0 rows tall (Textual 8.2). The header, the rows, and the row of
-        the scrollbar when the columns are wider than the panel (a column never narrows:
-        the table keeps the widest text each column had)."""
-        table = self.query_one(DataTable)
-        rows = len(self._rows) + 1
-        room = self.size.width - (table.styles.scrollbar_size_vertical if rows > MAX_TABLE_ROWS else 0)
-        if sum(self._widths) + 2 * table.cell_padding * len(_COLUMNS) > room:
-            rows += 1
-        height = min(rows, MAX_TABLE_ROWS)
-        if table.styles.height is None or table.styles.height.value != height:
-            table.styles.height = height
+        # (the table fills the panel's width)
+        fit_height(self.query_one(DataTable), self._widths, self.size.width, MAX_TABLE_ROWS)
 
     def action_cycle_window(self) -> None:
         self._window_i = (self._window_i + 1) % len(WINDOWS)
@@ -96,7 +85,7 @@ class PnLPanel(Vertical, can_focus=False):
                     if before != after:
                         table.update_cell(view.name, col, after, update_width=True)  # -12.34 after 0.00
             self._rows[view.name] = cells
-            self._widths = [max(w, cell_len(c)) for w, c in zip(self._widths, cells)]
+            self._widths = widest(self._widths, cells)
         self._fit_table()
         chosen = next((v for v in pnl if v.name == self._selected), pnl[-1] if pnl else None)
         if chosen is None:

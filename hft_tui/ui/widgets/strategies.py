@@ -9,10 +9,13 @@ from textual.message import Message
 from textual.widgets import DataTable
 
 from hft_tui.engine.snapshot import StrategyView
+from hft_tui.ui.widgets.table_fit import fit_height, widest
 
 # what matters at a glance first: a long kind (a user file's path) must not push
 # the on/off flag and the state out of a narrow panel
 _COLUMNS = ("name", "on", "state", "kind", "params")
+#: rows shown at most, the header and the scrollbar included (more scroll)
+MAX_ROWS = 10
 
 
 def kind_text(kind: str) -> str:
@@ -28,7 +31,7 @@ def params_text(params: tuple[tuple[str, object], ...], limit: int = 4) -> str:
 
 class StrategiesPanel(DataTable[str]):
     DEFAULT_CSS = """
-    StrategiesPanel { height: auto; max-height: 10; }
+    StrategiesPanel { height: 1; }  /* the header; then table_fit */
     """
     BINDINGS = [
         Binding("space", "toggle", "On/off", id="strategy.toggle"),
@@ -52,6 +55,7 @@ class StrategiesPanel(DataTable[str]):
         super().__init__(cursor_type="row", id=id)
         self._views: dict[str, StrategyView] = {}
         self._cells: dict[str, tuple[str, ...]] = {}
+        self._widths = widest([0] * len(_COLUMNS), _COLUMNS)
         for col in _COLUMNS:
             self.add_column(col, key=col)
 
@@ -68,6 +72,11 @@ class StrategiesPanel(DataTable[str]):
                         self.update_cell(view.name, col, after, update_width=True)
             self._cells[view.name] = cells
             self._views[view.name] = view
+            self._widths = widest(self._widths, cells)
+        fit_height(self, self._widths, self.size.width, MAX_ROWS)
+
+    def on_resize(self) -> None:
+        fit_height(self, self._widths, self.size.width, MAX_ROWS)
 
     def _current(self) -> StrategyView | None:
         if not self.row_count:
