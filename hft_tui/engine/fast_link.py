@@ -56,13 +56,16 @@ NO_AT = 1 << 62  # no deadline: a wake-up at a stop comes after everything due
 _RUNNING = ("running", "paused")
 
 
+def _wake_args(xl: ExchangeLink) -> tuple:
+    r = xl.rates
+    return xl.book, xl.ints, xl.floats, xl.out, xl._symv, xl.fq, xl.fqf, xl.kflag, r[0], r[1], r[2], r[3], NO_AT
+
+
 def wake_entry(xl: ExchangeLink) -> Any:
     """``fast_wake`` compiled (or loaded from the cache) for the arrays of ``xl``, kept
     for every later call; ``warm_up`` calls it so a run's first wake-up at a stop does
     not pay the load (about 20 ms)."""
-    r = xl.rates
-    args = (xl.book, xl.ints, xl.floats, xl.out, xl._symv, xl.fq, xl.fqf, xl.kflag, r[0], r[1], r[2], r[3], NO_AT)
-    return _WAKE.setdefault("f", entry_point(fast_wake, *args))
+    return _WAKE.get("f") or _WAKE.setdefault("f", entry_point(fast_wake, *_wake_args(xl)))
 
 
 class FastQuote:
@@ -126,9 +129,7 @@ class FastQuote:
         if not self.fq.item(F_ARMED):
             return False
         xl = self.e.xl
-        r = xl.rates
-        args = (xl.book, xl.ints, xl.floats, xl.out, xl._symv, self.fq, self.fqf, xl.kflag, r[0], r[1], r[2], r[3], NO_AT)
-        why = (_WAKE.get("f") or wake_entry(xl))(*args)
+        why = wake_entry(xl)(*_wake_args(xl))  # (self.fq is xl.fq)
         if why:
             self._declined(why)
             return False

@@ -9,7 +9,7 @@ from textual.widgets import DataTable, Label, Sparkline
 
 from hft_tui.engine.snapshot import PnLView
 from hft_tui.instrument import Instrument
-from hft_tui.ui.widgets.table_fit import fit_height, widest
+from hft_tui.ui.widgets.table_fit import HeightFit
 
 #: samples shown in the sparklines, cycled with `w`
 WINDOWS = (60, 300, 0)  # 0: everything the engine keeps
@@ -40,7 +40,7 @@ class PnLPanel(Vertical, can_focus=False):
         self._rows: dict[str, tuple] = {}
         self._series_key: tuple = ()
         self._selected = "total"
-        self._widths = widest([0] * len(_COLUMNS), _COLUMNS)  # see table_fit
+        self._fit = HeightFit(_COLUMNS, MAX_TABLE_ROWS)
 
     def compose(self) -> ComposeResult:
         table: DataTable[str] = DataTable(cursor_type="row", zebra_stripes=False, id="pnl-table")
@@ -56,8 +56,7 @@ class PnLPanel(Vertical, can_focus=False):
         self._fit_table()
 
     def _fit_table(self) -> None:
-        # (the table fills the panel's width)
-        fit_height(self.query_one(DataTable), self._widths, self.size.width, MAX_TABLE_ROWS)
+        self._fit.apply(self.query_one(DataTable), self.size.width)  # (the table fills the panel's width)
 
     def action_cycle_window(self) -> None:
         self._window_i = (self._window_i + 1) % len(WINDOWS)
@@ -85,7 +84,7 @@ class PnLPanel(Vertical, can_focus=False):
                     if before != after:
                         table.update_cell(view.name, col, after, update_width=True)  # -12.34 after 0.00
             self._rows[view.name] = cells
-            self._widths = widest(self._widths, cells)
+            self._fit.row(cells)
         self._fit_table()
         chosen = next((v for v in pnl if v.name == self._selected), pnl[-1] if pnl else None)
         if chosen is None:

@@ -9,7 +9,7 @@ from textual.message import Message
 from textual.widgets import DataTable
 
 from hft_tui.engine.snapshot import StrategyView
-from hft_tui.ui.widgets.table_fit import fit_height, widest
+from hft_tui.ui.widgets.table_fit import HeightFit
 
 # what matters at a glance first: a long kind (a user file's path) must not push
 # the on/off flag and the state out of a narrow panel
@@ -55,7 +55,7 @@ class StrategiesPanel(DataTable[str]):
         super().__init__(cursor_type="row", id=id)
         self._views: dict[str, StrategyView] = {}
         self._cells: dict[str, tuple[str, ...]] = {}
-        self._widths = widest([0] * len(_COLUMNS), _COLUMNS)
+        self._fit = HeightFit(_COLUMNS, MAX_ROWS)
         for col in _COLUMNS:
             self.add_column(col, key=col)
 
@@ -72,11 +72,11 @@ class StrategiesPanel(DataTable[str]):
                         self.update_cell(view.name, col, after, update_width=True)
             self._cells[view.name] = cells
             self._views[view.name] = view
-            self._widths = widest(self._widths, cells)
-        fit_height(self, self._widths, self.size.width, MAX_ROWS)
+            self._fit.row(cells)
+        self._fit.apply(self, self.size.width)
 
     def on_resize(self) -> None:
-        fit_height(self, self._widths, self.size.width, MAX_ROWS)
+        self._fit.apply(self, self.size.width)
 
     def _current(self) -> StrategyView | None:
         if not self.row_count:

@@ -15,19 +15,25 @@ from rich.cells import cell_len
 from textual.widgets import DataTable
 
 
-def widest(widths: Sequence[int], cells: Sequence[str]) -> list[int]:
-    """Each column's widest text so far (a table never narrows a column)."""
-    return [max(w, cell_len(c)) for w, c in zip(widths, cells)]
+class HeightFit:
+    """The widest text of each column so far (a table never narrows a column), and the
+    height that gives a table: the header, the rows, and the horizontal scrollbar's row
+    when the columns are wider than the table; at most ``max_height``, past which the
+    rows scroll and a vertical scrollbar takes its columns."""
 
+    def __init__(self, columns: Sequence[str], max_height: int) -> None:
+        self.widths = [cell_len(c) for c in columns]
+        self.max_height = max_height
 
-def fit_height(table: DataTable, widths: Sequence[int], width: int, max_height: int) -> None:
-    """The header, the rows, and the horizontal scrollbar's row when the columns
-    (``widths`` plus the cells' padding) are wider than ``width``; at most ``max_height``,
-    past which the rows scroll and a vertical scrollbar takes its columns."""
-    height = table.row_count + 1
-    room = width - (table.styles.scrollbar_size_vertical if height > max_height else 0)
-    if sum(widths) + 2 * table.cell_padding * len(widths) > room:
-        height += 1
-    height = min(height, max_height)
-    if table.styles.height is None or table.styles.height.value != height:
-        table.styles.height = height
+    def row(self, cells: Sequence[str]) -> None:
+        self.widths = [max(w, cell_len(c)) for w, c in zip(self.widths, cells)]
+
+    def apply(self, table: DataTable, width: int) -> None:
+        """Set the height of ``table``, ``width`` cells wide."""
+        height = table.row_count + 1
+        room = width - (table.styles.scrollbar_size_vertical if height > self.max_height else 0)
+        if sum(self.widths) + 2 * table.cell_padding * len(self.widths) > room:
+            height += 1
+        height = min(height, self.max_height)
+        if table.styles.height is None or table.styles.height.value != height:
+            table.styles.height = height
