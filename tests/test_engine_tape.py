@@ -6,10 +6,13 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hft_tui.engine.tape import RING, Tape
+from hft_tui.engine.tape import RING, SPAN_SLOTS, Tape
 from hft_tui.events import EOM, EVENT_DTYPE, EXECUTE, TRADE
 
-PRINT = st.tuples(st.integers(0, 1), st.integers(95, 105), st.integers(1, 1 << 40), st.sampled_from([-1, 0, 1]))
+# prices a few ticks apart (counted by tick), just within and just beyond the span that
+# is counted so, and anywhere (sorted)
+PX = st.one_of(st.integers(95, 105), st.sampled_from([95 + SPAN_SLOTS, 96 + SPAN_SLOTS]), st.integers(1, 1 << 40))
+PRINT = st.tuples(st.integers(0, 1), PX, st.integers(1, 1 << 40), st.sampled_from([-1, 0, 1]))
 
 
 @settings(max_examples=200, deadline=None)
