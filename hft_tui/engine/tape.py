@@ -118,23 +118,20 @@ def _by_slot(px, qty, lo, hi):
     """``tape_summary``'s prices and volumes, counted in one slot per tick from lo to hi
     (the last 4,096 prints of the 10M-event sim benchmark span 1,120 ticks: 15 us, where
     sorting them took 63 us)."""
-    volume = np.zeros(hi - lo + 1, np.int64)
-    seen = np.zeros(hi - lo + 1, np.bool_)
+    span = hi - lo + 1
+    volume = np.zeros(span, np.int64)
+    seen = np.zeros(span, np.bool_)
     for i in range(px.shape[0]):
         volume[px[i] - lo] += qty[i]
         seen[px[i] - lo] = True
+    prices = np.empty(min(span, px.shape[0]), np.int64)
     c = 0
-    for t in range(hi - lo + 1):
-        if seen[t]:
+    for t in range(span):
+        if seen[t]:  # (c <= t: the slots still to read are not overwritten)
+            prices[c] = lo + t
             volume[c] = volume[t]
             c += 1
-    prices = np.empty(c, np.int64)
-    c = 0
-    for t in range(hi - lo + 1):
-        if seen[t]:
-            prices[c] = lo + t
-            c += 1
-    return prices, volume[:c]
+    return prices[:c], volume[:c]
 
 
 class Tape:

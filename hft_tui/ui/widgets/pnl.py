@@ -83,8 +83,9 @@ class PnLPanel(Vertical, can_focus=False):
                 for col, before, after in zip(_COLUMNS, old, cells):
                     if before != after:
                         table.update_cell(view.name, col, after, update_width=True)  # -12.34 after 0.00
+            if cells != old:
+                self._fit.row(cells)
             self._rows[view.name] = cells
-            self._fit.row(cells)
         self._fit_table()
         chosen = next((v for v in pnl if v.name == self._selected), pnl[-1] if pnl else None)
         if chosen is None:

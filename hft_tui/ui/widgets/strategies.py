@@ -70,9 +70,10 @@ class StrategiesPanel(DataTable[str]):
                     if before != after:
                         # a longer value widens its column: "off" after "on", REDUCE-ONLY after ACTIVE
                         self.update_cell(view.name, col, after, update_width=True)
+            if cells != old:
+                self._fit.row(cells)
             self._cells[view.name] = cells
             self._views[view.name] = view
-            self._fit.row(cells)
         self._fit.apply(self, self.size.width)
 
     def on_resize(self) -> None:
